@@ -1,0 +1,3 @@
+from dativo_ingest.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The ``dativo`` command: argument parsing and output only; the work is in the library."""

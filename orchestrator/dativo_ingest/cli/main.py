@@ -1,0 +1,49 @@
+"""Entry point: parse arguments, call one command, map typed errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from dativo_ingest import __version__
+from dativo_ingest.cli import run_cmd, runs_cmd, state_cmd
+from dativo_ingest.exceptions import DativoError
+from dativo_ingest.logging import configure_logging, get_logger
+
+log = get_logger("cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dativo",
+        description="Run Singer connectors as isolated programs and keep their confirmed state.",
+    )
+    parser.add_argument("--version", action="version", version=f"dativo {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default: INFO",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (run_cmd, state_cmd, runs_cmd):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        return int(args.handler(args) or 0)
+    except DativoError as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    except BrokenPipeError:  # e.g. `dativo runs | head`
+        sys.stderr.close()
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""The relay: moves the source's bytes into the destination's stdin, inspecting on the fly.
+
+Bytes are read in large chunks into one reusable buffer and written on as soon as they form
+whole lines. Only the incomplete last line of a chunk is held back, and only while it is
+shorter than ``MAX_HELD_LINE``; a longer line is streamed through, so memory stays bounded
+whatever the line length.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+from dativo_ingest.protocol.singer import SingerScanner
+
+CHUNK_SIZE = 1 << 20
+MAX_HELD_LINE = 4 << 20
+_LONG_LINE_HEAD = 4096
+PROGRESS_INTERVAL = 0.5
+
+
+class Relay:
+    """Copies ``source_fd`` to ``destination_fd`` until EOF or until the destination closes.
+
+    Call ``run``, then ``finish`` once the source's exit status is known.
+    """
+
+    def __init__(
+        self,
+        source_fd: int,
+        destination_fd: int,
+        scanner: SingerScanner,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.source_fd = source_fd
+        self.destination_fd = destination_fd
+        self.scanner = scanner
+        self.on_progress = on_progress
+        self.bytes_in = 0
+        self.destination_closed = False
+        self._buffer = bytearray(MAX_HELD_LINE + CHUNK_SIZE)
+        self._held = 0
+        self._in_long_line = False
+
+    def run(self) -> None:
+        """Relay until the source reaches EOF or the destination stops reading."""
+        buf = self._buffer
+        view = memoryview(buf)
+        next_progress = time.monotonic() + PROGRESS_INTERVAL
+        while not self.destination_closed:
+            received = os.readv(self.source_fd, [view[self._held : self._held + CHUNK_SIZE]])
+            if received == 0:
+                return
+            self.bytes_in += received
+            end = self._held + received
+            start = 0
+            if self._in_long_line:
+                newline = buf.find(b"\n", 0, end)
+                if newline < 0:
+                    self._write(view[:end])
+                    self._held = 0
+                    continue
+                self._in_long_line = False
+                start = newline + 1
+            last_newline = buf.rfind(b"\n", start, end)
+            whole = last_newline + 1 if last_newline >= 0 else start
+            if whole > start:
+                self.scanner.scan(buf, start, whole)
+            if whole and not self._write(view[:whole]):
+                return
+            self._keep_tail(whole, end)
+            if self.on_progress and time.monotonic() >= next_progress:
+                next_progress += PROGRESS_INTERVAL
+                self.on_progress(self.scanner.records, self.bytes_in)
+
+    def _keep_tail(self, whole: int, end: int) -> None:
+        """Hold the incomplete last line, or stream it on if it is already too long."""
+        buf = self._buffer
+        tail = end - whole
+        if tail > MAX_HELD_LINE:
+            self.scanner.scan_line_head(bytes(buf[whole : whole + _LONG_LINE_HEAD]))
+            self._write(memoryview(buf)[whole:end])
+            self._in_long_line = True
+            self._held = 0
+            return
+        if tail and whole:
+            buf[:tail] = buf[whole:end]
+        self._held = tail
+
+    def finish(self, source_succeeded: bool) -> int:
+        """Deliver (or, after a source failure, drop) a final line without a newline.
+
+        Returns the number of bytes dropped.
+        """
+        held, self._held = self._held, 0
+        if not held or self.destination_closed:
+            return 0
+        if not source_succeeded:
+            return held
+        self.scanner.scan(self._buffer, 0, held)
+        self._write(memoryview(self._buffer)[:held])
+        return 0
+
+    def _write(self, data: memoryview) -> bool:
+        """Write all of ``data``; False once the destination has closed its input."""
+        try:
+            while data:
+                written = os.write(self.destination_fd, data)
+                data = data[written:]
+        except BrokenPipeError:
+            self.destination_closed = True
+            return False
+        return True

@@ -1,0 +1,1 @@
+"""Singer (and, later, Airbyte) messages: fast classification of byte chunks, state lines."""

@@ -1,0 +1,105 @@
+"""A connector as a local subprocess: own process group, large pipes, dies with dativo."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import signal
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+PIPE_SIZE = 1 << 20
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Runs in the child before exec: SIGKILL it if dativo dies, even by SIGKILL."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # dativo died before prctl took effect
+        os._exit(1)
+
+
+def _enlarge_pipe(stream: IO[bytes] | None) -> None:
+    if stream is None:
+        return
+    with contextlib.suppress(OSError):  # capped by /proc/sys/fs/pipe-max-size; best effort
+        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
+class ConnectorProcess:
+    """One connector run as a subprocess with stdin, stdout and stderr piped to dativo."""
+
+    def __init__(
+        self, name: str, argv: Sequence[str | Path], stdin: int | IO[bytes] | None = None
+    ) -> None:
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        parent = os.getpid()
+        self._popen = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE if stdin is None else stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            bufsize=0,
+            start_new_session=True,
+            preexec_fn=lambda: _die_with_parent(parent),  # before any thread starts
+        )
+        for stream in (self._popen.stdin, self._popen.stdout):
+            _enlarge_pipe(stream)
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self._popen.stdin is not None
+        return self._popen.stdin
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self._popen.stdout is not None
+        return self._popen.stdout
+
+    @property
+    def stderr(self) -> IO[bytes]:
+        assert self._popen.stderr is not None
+        return self._popen.stderr
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The exit code, or None if still running after ``timeout`` seconds."""
+        try:
+            return self._popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def signal_group(self, signum: int) -> None:
+        """Send ``signum`` to the connector and every process it started."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._popen.pid, signum)
+
+    def stop(self, grace_seconds: float) -> int:
+        """SIGTERM, then SIGKILL after ``grace_seconds``; return the exit code."""
+        if self.returncode is None:
+            self.signal_group(signal.SIGTERM)
+            if self.wait(grace_seconds) is None:
+                self.signal_group(signal.SIGKILL)
+        return self._popen.wait()
+
+    def kill_leftovers(self) -> None:
+        """SIGKILL whatever is left of the connector's process group (its own children)."""
+        self.signal_group(signal.SIGKILL)
+
+    def close_stdin(self) -> None:
+        if self._popen.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._popen.stdin.close()

@@ -1,0 +1,193 @@
+"""SQLite state store: one file, WAL mode, each write its own transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from dativo_ingest.exceptions import JobLockedError, StateStoreError
+from dativo_ingest.state.locks import current_process_identity, holder_is_alive
+from dativo_ingest.state.store import (
+    LockHolder,
+    RunRecord,
+    StoredState,
+    is_empty_state,
+    utc_now,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS states (
+    state_id   TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    run_id     TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id      TEXT PRIMARY KEY,
+    state_id    TEXT NOT NULL,
+    job_file    TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    ended_at    TEXT,
+    duration_s  REAL,
+    source_exit INTEGER,
+    target_exit INTEGER,
+    records     INTEGER NOT NULL DEFAULT 0,
+    bytes       INTEGER NOT NULL DEFAULT 0,
+    states_saved INTEGER NOT NULL DEFAULT 0,
+    streams     TEXT NOT NULL DEFAULT '{}',
+    orchestrator_peak_rss_bytes INTEGER,
+    error       TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
+CREATE TABLE IF NOT EXISTS locks (
+    state_id    TEXT PRIMARY KEY,
+    run_id      TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    pid_started REAL NOT NULL,
+    acquired_at TEXT NOT NULL
+);
+"""
+_RUN_COLUMNS = [f.name for f in fields(RunRecord)]
+
+
+class SQLiteStateStore:
+    """The default backend, at ``$DATIVO_HOME/dativo.db``. Safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, timeout=10, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateStoreError(f"cannot open the state store {path}: {exc}") from exc
+        self._mutex = threading.Lock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._mutex:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StateStoreError(f"state store {self.path}: {exc}") from exc
+
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._mutex:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StateStoreError(f"state store {self.path}: {exc}") from exc
+
+    # states
+
+    def get_state(self, state_id: str) -> StoredState | None:
+        rows = self._query(
+            "SELECT value, updated_at, run_id FROM states WHERE state_id = ?", (state_id,)
+        )
+        if not rows:
+            return None
+        value, updated_at, run_id = rows[0]
+        return StoredState(state_id, orjson.loads(value), updated_at, run_id)
+
+    def set_state(self, state_id: str, value: Any, run_id: str | None = None) -> bool:
+        if is_empty_state(value):
+            return False
+        encoded = orjson.dumps(value).decode()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO states (state_id, value, updated_at, run_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (state_id) DO UPDATE SET value = excluded.value,"
+                " updated_at = excluded.updated_at, run_id = excluded.run_id",
+                (state_id, encoded, utc_now(), run_id),
+            )
+        return True
+
+    def clear_state(self, state_id: str) -> bool:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM states WHERE state_id = ?", (state_id,)).rowcount > 0
+
+    def list_states(self) -> list[StoredState]:
+        rows = self._query("SELECT state_id, value, updated_at, run_id FROM states ORDER BY 1")
+        return [StoredState(s, orjson.loads(v), u, r) for s, v, u, r in rows]
+
+    # locks
+
+    def acquire_lock(self, state_id: str, run_id: str) -> LockHolder | None:
+        host, pid, pid_started = current_process_identity()
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT state_id, run_id, host, pid, pid_started, acquired_at FROM locks"
+                " WHERE state_id = ?",
+                (state_id,),
+            ).fetchone()
+            stale = LockHolder(*row) if row else None
+            if stale is not None:
+                if holder_is_alive(stale):
+                    raise JobLockedError(
+                        f"job {state_id} is already running (run {stale.run_id}, pid {stale.pid}"
+                        f" on {stale.host}, since {stale.acquired_at}); wait for it to finish"
+                        " or stop it"
+                    )
+                db.execute(
+                    "UPDATE runs SET status = 'abandoned', error = ? WHERE run_id = ?"
+                    " AND status = 'running'",
+                    ("dativo stopped without finishing this run (killed or crashed)", stale.run_id),
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO locks VALUES (?, ?, ?, ?, ?, ?)",
+                (state_id, run_id, host, pid, pid_started, utc_now()),
+            )
+        return stale
+
+    def release_lock(self, state_id: str, run_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM locks WHERE state_id = ? AND run_id = ?", (state_id, run_id))
+
+    # run history
+
+    def record_run(self, run: RunRecord) -> None:
+        values = run.to_dict()
+        values["streams"] = orjson.dumps(values["streams"]).decode()
+        placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})",
+                [values[c] for c in _RUN_COLUMNS],
+            )
+
+    def list_runs(self, limit: int = 20, state_id: str | None = None) -> list[RunRecord]:
+        where, params = ("WHERE state_id = ?", (state_id,)) if state_id else ("", ())
+        rows = self._query(
+            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs {where}"
+            " ORDER BY started_at DESC, run_id DESC LIMIT ?",
+            (*params, limit),
+        )
+        runs = []
+        for row in rows:
+            values = dict(zip(_RUN_COLUMNS, row, strict=True))
+            values["streams"] = orjson.loads(values["streams"])
+            runs.append(RunRecord(**values))
+        return runs
+
+    def close(self) -> None:
+        with self._mutex:
+            self._db.close()

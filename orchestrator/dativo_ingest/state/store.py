@@ -1,0 +1,99 @@
+"""The state store interface: job states, run history and per-job locks."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+
+def is_empty_state(value: Any) -> bool:
+    """True for states that must never overwrite a stored one: null, {}, [], ""."""
+    return value is None or (isinstance(value, dict | list | str) and not value)
+
+
+def new_run_id() -> str:
+    """A unique, time-sortable run id."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """A job's state and when and by which run it was written."""
+
+    state_id: str
+    value: Any
+    updated_at: str
+    run_id: str | None
+
+
+@dataclass
+class RunRecord:
+    """One line of run history."""
+
+    run_id: str
+    state_id: str
+    job_file: str
+    started_at: str
+    status: str = "running"
+    ended_at: str | None = None
+    duration_s: float | None = None
+    source_exit: int | None = None
+    target_exit: int | None = None
+    records: int = 0
+    bytes: int = 0
+    states_saved: int = 0
+    streams: dict[str, int] = field(default_factory=dict)
+    orchestrator_peak_rss_bytes: int | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds a job's lock."""
+
+    state_id: str
+    run_id: str
+    host: str
+    pid: int
+    pid_started: float
+    acquired_at: str
+
+
+class StateStore(Protocol):
+    """What the pipeline and the CLI need from a state backend (SQLite today, Postgres next)."""
+
+    def get_state(self, state_id: str) -> StoredState | None: ...
+
+    def set_state(self, state_id: str, value: Any, run_id: str | None = None) -> bool:
+        """Persist ``value`` atomically; return False (and write nothing) if it is empty."""
+        ...
+
+    def clear_state(self, state_id: str) -> bool: ...
+
+    def list_states(self) -> list[StoredState]: ...
+
+    def acquire_lock(self, state_id: str, run_id: str) -> LockHolder | None:
+        """Take the job's lock; return the stale holder it replaced, if any.
+
+        Raises JobLockedError when a live run holds it.
+        """
+        ...
+
+    def release_lock(self, state_id: str, run_id: str) -> None: ...
+
+    def record_run(self, run: RunRecord) -> None:
+        """Insert or update a run's history line."""
+        ...
+
+    def list_runs(self, limit: int = 20, state_id: str | None = None) -> list[RunRecord]: ...
+
+    def close(self) -> None: ...
