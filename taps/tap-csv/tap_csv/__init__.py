@@ -1,0 +1,1 @@
+"""Singer tap for CSV files: one full-table stream per configured file."""

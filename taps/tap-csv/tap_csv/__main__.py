@@ -1,0 +1,5 @@
+"""Run the tap as ``python -m tap_csv``."""
+
+from tap_csv.tap import TapCSV
+
+TapCSV.cli()

@@ -1,0 +1,5 @@
+"""Run the target as ``python -m target_jsonl``."""
+
+from target_jsonl.cli import main
+
+raise SystemExit(main())
