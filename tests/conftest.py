@@ -1,0 +1,71 @@
+"""Fixtures for the orchestrator tests: job files, a private DATIVO_HOME, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+PROGRAMS = Path(__file__).parent / "programs"
+FAKE_TAP = str(PROGRAMS / "fake_tap.py")
+FAKE_TARGET = str(PROGRAMS / "fake_target.py")
+DATIVO = str(Path(sys.executable).with_name("dativo"))
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def env(home: Path) -> dict[str, str]:
+    return {**os.environ, "DATIVO_HOME": str(home)}
+
+
+@pytest.fixture
+def write_job(tmp_path: Path) -> Callable[..., Path]:
+    """Write a job file piping the fake tap into the fake target, with their configs."""
+
+    def write(
+        source: dict[str, Any] | None = None,
+        target: dict[str, Any] | None = None,
+        name: str = "job",
+        **overrides: Any,
+    ) -> Path:
+        job = {
+            "tenant_id": "acme",
+            "name": name,
+            "source": {"executable": FAKE_TAP, "config": source or {}},
+            "target": {"executable": FAKE_TARGET, "config": target or {}},
+            **overrides,
+        }
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(job))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def dativo(env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real ``dativo`` command with the test's DATIVO_HOME."""
+
+    def run(
+        *args: str | Path, timeout: float = 60, **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [DATIVO, *map(str, args)],
+            env=kwargs.pop("env", env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kwargs,
+        )
+
+    return run

@@ -1,0 +1,66 @@
+"""The SQLite state store: atomic states, empty states ignored, locks, run history."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from dativo_ingest.exceptions import JobLockedError
+from dativo_ingest.state import IncrementalStateManager, RunRecord, open_store
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(tmp_path)
+    yield store
+    store.close()
+
+
+def test_state_roundtrip_and_wal_mode(store, tmp_path):
+    assert store.get_state("a/b") is None
+    assert store.set_state("a/b", {"bookmarks": {"x": 1}}, "run-1")
+    stored = store.get_state("a/b")
+    assert (stored.value, stored.run_id) == ({"bookmarks": {"x": 1}}, "run-1")
+    with sqlite3.connect(tmp_path / "dativo.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize("empty", [None, {}, [], ""])
+def test_empty_states_never_overwrite(store, empty):
+    store.set_state("a/b", {"x": 1})
+    assert store.set_state("a/b", empty) is False
+    assert store.get_state("a/b").value == {"x": 1}
+
+
+def test_list_and_clear(store):
+    store.set_state("t/one", {"x": 1})
+    store.set_state("t/two", {"x": 2})
+    assert [s.state_id for s in store.list_states()] == ["t/one", "t/two"]
+    assert store.clear_state("t/one") and not store.clear_state("t/one")
+    assert [s.state_id for s in store.list_states()] == ["t/two"]
+
+
+def test_lock_is_exclusive_while_the_holder_lives(store):
+    assert store.acquire_lock("t/j", "run-1") is None
+    with pytest.raises(JobLockedError, match="job t/j is already running"):
+        store.acquire_lock("t/j", "run-2")
+    store.release_lock("t/j", "run-1")
+    assert store.acquire_lock("t/j", "run-3") is None
+
+
+def test_runs_latest_first_with_streams(store):
+    for run_id in ("20260101T000000-aaaaaa", "20260102T000000-bbbbbb"):
+        store.record_run(RunRecord(run_id, "t/j", "job.yaml", run_id, streams={"s": 3}))
+    runs = store.list_runs()
+    assert [r.run_id for r in runs] == ["20260102T000000-bbbbbb", "20260101T000000-aaaaaa"]
+    assert runs[0].streams == {"s": 3}
+    assert store.list_runs(1, state_id="other/job") == []
+
+
+def test_incremental_state_manager_bookmarks(store):
+    manager = IncrementalStateManager(store)
+    assert manager.get_state("acme", "csv", "orders") == {}
+    assert manager.update_state("acme", "csv", "orders", {"last_sync_timestamp": "2026-01-01"})
+    assert not manager.update_state("acme", "csv", "orders", {})
+    assert manager.get_state("acme", "csv", "orders") == {"last_sync_timestamp": "2026-01-01"}
