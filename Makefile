@@ -21,7 +21,9 @@ $(VENV)/.installed: pyproject.toml
 # .connectors/bin, so the orchestrator's own environment never holds connector packages.
 connectors: $(foreach n,$(CONNECTOR_NAMES),$(CONNECTORS)/$(n)/.installed)
 
-$(CONNECTORS)/%/.installed: $(VENV)/.installed
+.SECONDEXPANSION:
+$(CONNECTORS)/%/.installed: $(VENV)/.installed $$(shell find taps/$$* targets/$$* -type f \
+		-not -path '*/tests/*' -not -path '*/__pycache__/*' 2>/dev/null)
 	@src=$$(ls -d taps/$* targets/$* 2>/dev/null | head -n 1); \
 	echo "installing $* from $$src"; \
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CONNECTORS)/$* && \

@@ -17,7 +17,7 @@ from dativo_ingest.config import Job
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.logging import get_logger
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
-from dativo_ingest.pipeline.progress import ProgressLine
+from dativo_ingest.pipeline.progress import ProgressLine, human_bytes
 from dativo_ingest.pipeline.relay import Relay
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signals
 from dativo_ingest.pipeline.stderr import StderrTail
@@ -131,6 +131,7 @@ class _Supervisor:
             tap.stdout.fileno(), target.stdin.fileno(), self.scanner, self.progress.update
         )
         self.relay_done = threading.Event()
+        self.started = time.monotonic()
         self.target_quit_early = False
 
     def run(self) -> None:
@@ -152,6 +153,7 @@ class _Supervisor:
                     reader.join(_JOIN_SECONDS)
                 self.progress.clear()
         self._record_figures()
+        self.record.duration_s = round(time.monotonic() - self.started, 3)
         self._raise_for_outcome(signals.received)
         self._save_source_state_if_unconfirmed()
         log.info(self._summary())
@@ -231,15 +233,16 @@ class _Supervisor:
 
     def _summary(self) -> str:
         record = self.record
-        streams = ", ".join(f"{s}={n:,}" for s, n in sorted(record.streams.items()))
+        per_stream = ", ".join(f"{s}={n:,}" for s, n in sorted(record.streams.items()))
+        streams = f" ({per_stream})" if per_stream else ""
         state = (
             f"state saved ({record.states_saved} checkpoint(s))"
             if record.states_saved
             else "no state to save"
         )
         return (
-            f"run {record.run_id} succeeded: {record.records:,} records, "
-            f"{record.bytes:,} bytes{'; ' + streams if streams else ''}; {state}"
+            f"run {record.run_id} succeeded in {record.duration_s:.2f}s: "
+            f"{record.records:,} records{streams}, {human_bytes(record.bytes)}; {state}"
         )
 
 
