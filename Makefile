@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 connectors: $(foreach n,$(CONNECTOR_NAMES),$(CONNECTORS)/$(n)/.installed)
 
 .SECONDEXPANSION:
-$(CONNECTORS)/%/.installed: $(VENV)/.installed $$(shell find taps/$$* targets/$$* -type f \
+$(CONNECTORS)/%/.installed: $(VENV)/.installed $$(shell find taps/$$* targets/$$* libs -type f \
 		-not -path '*/tests/*' -not -path '*/__pycache__/*' 2>/dev/null)
 	@src=$$(ls -d taps/$* targets/$* 2>/dev/null | head -n 1); \
 	echo "installing $* from $$src"; \

@@ -1,0 +1,5 @@
+"""Isolated installs: one virtual environment per connector, built with uv."""
+
+from dativo_ingest.install.venv import ConnectorEnv, InstallError
+
+__all__ = ["ConnectorEnv", "InstallError"]

@@ -1,0 +1,72 @@
+"""One connector's virtual environment: create with uv, reuse while complete, never half-built."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from dativo_ingest.exceptions import DativoError
+
+_COMPLETE_MARKER = ".dativo-installed"
+_OUTPUT_TAIL = 3000
+
+
+class InstallError(DativoError):
+    """A connector could not be installed; carries the tail of the installer's output."""
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(found).exists():
+        raise InstallError(
+            "uv is not installed; `pip install uv` (dativo installs connectors with it)"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ConnectorEnv:
+    """The environment at ``path`` holding the packages ``requirements``."""
+
+    path: Path
+    requirements: tuple[str, ...]
+    python: str = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+    @property
+    def is_complete(self) -> bool:
+        return (self.path / _COMPLETE_MARKER).exists()
+
+    def executable(self, name: str) -> Path:
+        return self.path / "bin" / name
+
+    def ensure(self) -> ConnectorEnv:
+        """Build the environment unless a complete one is there; a failed build is removed."""
+        if self.is_complete:
+            return self
+        shutil.rmtree(self.path, ignore_errors=True)
+        uv = _uv()
+        steps = [
+            [uv, "venv", "--quiet", "--python", self.python, str(self.path)],
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(self.executable("python")),
+                *self.requirements,
+            ],
+        ]
+        for step in steps:
+            result = subprocess.run(step, capture_output=True, text=True)
+            if result.returncode != 0:
+                shutil.rmtree(self.path, ignore_errors=True)
+                output = (result.stdout + result.stderr)[-_OUTPUT_TAIL:]
+                raise InstallError(
+                    f"installing {' '.join(self.requirements)} into {self.path} failed:\n{output}"
+                )
+        (self.path / _COMPLETE_MARKER).touch()
+        return self
