@@ -37,6 +37,7 @@ demo: setup
 	dativo runs --limit 2
 
 test: setup
+	scripts/postgres-test-setup.sh
 	ruff check .
 	ruff format --check .
 	pytest

@@ -34,6 +34,10 @@ def connector_exe():
     return find
 
 
+PG_PASSWORD_ROLE = (
+    "dativo_pw",
+    "dativo-pw-test",
+)  # checks its password: scripts/postgres-test-setup.sh
 PG_DSN = os.environ.get(
     "DATIVO_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )

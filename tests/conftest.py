@@ -23,9 +23,13 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
+SHARED_CONNECTORS = Path(__file__).resolve().parents[1] / ".connectors" / "installed-by-tests"
+
+
 @pytest.fixture
 def env(home: Path) -> dict[str, str]:
-    return {**os.environ, "DATIVO_HOME": str(home)}
+    """A private DATIVO_HOME per test; installed connectors are shared by all tests."""
+    return {**os.environ, "DATIVO_HOME": str(home), "DATIVO_CONNECTORS_DIR": str(SHARED_CONNECTORS)}
 
 
 @pytest.fixture
@@ -53,8 +57,8 @@ def write_job(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def dativo(env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run the real ``dativo`` command with the test's DATIVO_HOME."""
+def dativo(env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run the real ``dativo`` command with the test's DATIVO_HOME, in ``tmp_path``."""
 
     def run(
         *args: str | Path, timeout: float = 60, **kwargs: Any
@@ -62,6 +66,7 @@ def dativo(env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str
         return subprocess.run(
             [DATIVO, *map(str, args)],
             env=kwargs.pop("env", env),
+            cwd=kwargs.pop("cwd", tmp_path),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -19,6 +19,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_GRACE_SECONDS,
         help="after SIGINT/SIGTERM, wait this long before SIGKILL (default: %(default)s)",
     )
+    parser.add_argument(
+        "--refresh-catalog",
+        action="store_true",
+        help="discover the tap's streams again instead of using the cached catalog",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -31,7 +36,11 @@ def run(args: argparse.Namespace) -> int:
     home = dativo_home()
     store = open_store(home)
     try:
-        run_job(job, store, RunOptions(home, args.full_refresh, args.grace_seconds))
+        run_job(
+            job,
+            store,
+            RunOptions(home, args.full_refresh, args.refresh_catalog, args.grace_seconds),
+        )
     finally:
         store.close()
     return 0

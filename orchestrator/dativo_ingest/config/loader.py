@@ -6,6 +6,7 @@ Every problem is reported with the file, the key path and the reason, before any
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,15 +20,24 @@ from dativo_ingest.config.interpolate import MissingVariablesError, interpolate
 from dativo_ingest.config.models import ConnectorConfig, JobConfig
 from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
+from dativo_ingest.registry.models import Capability
+
+INLINE_CAPABILITIES = {  # what an unregistered Singer connector is assumed to support
+    "source": [Capability.CATALOG, Capability.DISCOVER, Capability.STATE],
+    "target": [],
+}
 
 
 @dataclass(frozen=True)
 class Connector:
-    """A connector ready to start: its display name, program and config."""
+    """A connector ready to install and start: a program given directly (``executable``), or a
+    registry entry (``spec``: a named connector, or an inline ``pip_url``)."""
 
     name: str
-    executable: Path
     config: dict[str, Any]
+    executable: Path | None = None
+    spec: ConnectorSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,14 @@ class Job:
         return self.spec.state_id
 
 
-def load_job(path: str | Path, environ: Mapping[str, str] | None = None) -> Job:
-    """Load and validate the job file at ``path``; raise JobFileError listing every problem."""
+def load_job(
+    path: str | Path, environ: Mapping[str, str] | None = None, registry: Registry | None = None
+) -> Job:
+    """Load and validate the job file at ``path``; raise JobFileError listing every problem.
+
+    Connectors named with ``connector:`` are looked up in ``registry`` (default: the built-in
+    registry plus the project's ``registry.yaml`` files).
+    """
     file = Path(path)
     environ = os.environ if environ is None else environ
     raw = _read_yaml(file)
@@ -74,8 +90,13 @@ def load_job(path: str | Path, environ: Mapping[str, str] | None = None) -> Job:
         raise JobFileError(str(file), problems)
 
     base = file.resolve().parent
-    source = _connector(spec.source, "source", base, problems)
-    target = _connector(spec.target, "target", base, problems)
+    if registry is None and (spec.source.connector or spec.target.connector):
+        try:
+            registry = load_registry(file)
+        except RegistryError as exc:
+            raise JobFileError(str(file), [("", str(exc))]) from None
+    source = _connector(spec.source, "source", base, registry, problems)
+    target = _connector(spec.target, "target", base, registry, problems)
     catalog = None
     if spec.source.catalog is not None:
         catalog = (base / spec.source.catalog).resolve()
@@ -105,20 +126,55 @@ def _read_yaml(file: Path) -> dict[str, Any]:
 
 
 def _connector(
-    spec: ConnectorConfig, side: str, base: Path, problems: list[tuple[str, str]]
+    side_spec: ConnectorConfig,
+    side: str,
+    base: Path,
+    registry: Registry | None,
+    problems: list[tuple[str, str]],
 ) -> Connector | None:
-    given = spec.executable
+    if side_spec.connector:
+        assert registry is not None
+        try:
+            found = registry.resolve(side_spec.connector, side_spec.variant)
+        except RegistryError as exc:
+            problems.append((f"{side}.connector", str(exc)))
+            return None
+        if found.type != side:
+            problems.append((f"{side}.connector", f"{found.label} is a {found.type}, not a {side}"))
+            return None
+        return Connector(found.name, side_spec.config, spec=found)
+    given = side_spec.executable
+    assert given is not None
+    if side_spec.pip_url:
+        inline = ConnectorSpec(
+            name=_package_name(side_spec.pip_url),
+            variant="inline",
+            type="source" if side == "source" else "target",
+            engine="singer",
+            pip_url=side_spec.pip_url,
+            executable=given,
+            capabilities=INLINE_CAPABILITIES[side],
+        )
+        return Connector(given, side_spec.config, spec=inline)
     if "/" in given:
         candidate = (base / given).resolve()
-        found = str(candidate) if os.access(candidate, os.X_OK) and candidate.is_file() else None
+        found_path = (
+            str(candidate) if os.access(candidate, os.X_OK) and candidate.is_file() else None
+        )
         looked = f"{candidate} (relative to the job file)"
     else:
-        found = shutil.which(given)
+        found_path = shutil.which(given)
         looked = "PATH"
-    if found is None:
+    if found_path is None:
         problems.append((f"{side}.executable", f"executable {given!r} not found in {looked}"))
         return None
-    return Connector(name=Path(given).name, executable=Path(found), config=spec.config)
+    return Connector(name=Path(given).name, config=side_spec.config, executable=Path(found_path))
+
+
+def _package_name(pip_url: str) -> str:
+    """``target-jsonl==0.1.4`` -> ``target-jsonl``; a URL or path -> its last part."""
+    name = re.split(r"[=<>!~\[;@ ]", pip_url.rstrip("/").rsplit("/", 1)[-1], maxsplit=1)[0]
+    return re.sub(r"[^a-z0-9_.-]", "-", name.lower()).strip("-.") or "package"
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$", min_length=1)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
 class _Strict(BaseModel):
@@ -14,16 +15,54 @@ class _Strict(BaseModel):
 
 
 class ConnectorConfig(_Strict):
-    """One side of a job: which program to run and the config handed to it."""
+    """One side of a job: which connector to run and the config handed to it.
 
-    executable: Annotated[str, StringConstraints(min_length=1)]
+    Name it from the registry (``connector``, optional ``variant``), or give a program
+    (``executable``: on PATH or relative to the job file), or a PyPI package and the program
+    it provides (``pip_url`` + ``executable``).
+    """
+
+    connector: NonEmpty | None = None
+    variant: NonEmpty | None = None
+    pip_url: NonEmpty | None = None
+    executable: NonEmpty | None = None
     config: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _one_way_to_find_it(self) -> ConnectorConfig:
+        if self.connector and (self.pip_url or self.executable):
+            raise ValueError("give `connector`, or `executable` (with an optional `pip_url`)")
+        if not self.connector and not self.executable:
+            raise ValueError("name the connector with `connector:` (registry) or `executable:`")
+        if self.variant and not self.connector:
+            raise ValueError("`variant` goes with `connector`")
+        return self
+
+    @property
+    def connection(self) -> dict[str, Any]:
+        """The connector's config (the connector guide's name for it)."""
+        return self.config
+
+
+class StreamMetadata(_Strict):
+    """Per-stream overrides of the discovered catalog."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    replication_method: Literal["FULL_TABLE", "INCREMENTAL", "LOG_BASED"] | None = Field(
+        None, alias="replication-method"
+    )
+    replication_key: str | None = Field(None, alias="replication-key")
+    key_properties: list[str] | None = Field(None, alias="key-properties")
 
 
 class SourceConfig(ConnectorConfig):
-    """The source side. ``catalog`` names a Singer catalog file, relative to the job file."""
+    """The source side: ``catalog`` names a Singer catalog file relative to the job file;
+    ``select`` (Meltano patterns) and ``metadata`` (per-stream overrides) shape the catalog."""
 
     catalog: str | None = None
+    select: list[NonEmpty] | None = None
+    metadata: dict[str, StreamMetadata] = {}
 
 
 class TargetConfig(ConnectorConfig):

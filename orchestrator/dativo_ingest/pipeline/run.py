@@ -13,8 +13,10 @@ from typing import IO
 
 import orjson
 
+from dativo_ingest.catalog import prepare_catalog
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
+from dativo_ingest.install.programs import program_for
 from dativo_ingest.logging import get_logger
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
 from dativo_ingest.pipeline.progress import ProgressLine, human_bytes
@@ -23,6 +25,7 @@ from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signal
 from dativo_ingest.pipeline.stderr import StderrTail
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.protocol.singer import SingerScanner
+from dativo_ingest.registry import Capability
 from dativo_ingest.runtime import ConnectorProcess
 from dativo_ingest.state import RunRecord, StateStore
 from dativo_ingest.state.store import new_run_id, utc_now
@@ -37,6 +40,7 @@ class RunOptions:
 
     home: Path
     full_refresh: bool = False
+    refresh_catalog: bool = False
     grace_seconds: float = DEFAULT_GRACE_SECONDS
 
 
@@ -76,12 +80,14 @@ def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
 def _execute(
     job: Job, store: StateStore, options: RunOptions, workdir: Path, record: RunRecord
 ) -> None:
-    tap_args = [
-        "--config",
-        write_private(workdir / "source-config.json", orjson.dumps(job.source.config)),
-    ]
-    if job.catalog is not None:
-        tap_args += ["--catalog", write_private(workdir / "catalog.json", job.catalog.read_bytes())]
+    tap_program = program_for(job.source, "source", options.home)
+    target_program = program_for(job.target, "target", options.home)
+    tap_config = write_private(workdir / "source-config.json", orjson.dumps(job.source.config))
+    tap_args: list[str | Path] = ["--config", tap_config]
+    catalog = prepare_catalog(job, tap_program, tap_config, refresh=options.refresh_catalog)
+    if catalog is not None:
+        flag = "--properties" if tap_program.supports(Capability.PROPERTIES) else "--catalog"
+        tap_args += [flag, write_private(workdir / "catalog.json", orjson.dumps(catalog))]
     stored = None if options.full_refresh else store.get_state(job.state_id)
     if stored is not None:
         tap_args += ["--state", write_private(workdir / "state.json", orjson.dumps(stored.value))]
@@ -89,9 +95,9 @@ def _execute(
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
 
     log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
-    target = _start(job.target.name, [job.target.executable, "--config", target_config])
+    target = _start(target_program.name, [*target_program.argv, "--config", target_config])
     try:
-        tap = _start(job.source.name, [job.source.executable, *tap_args], subprocess.DEVNULL)
+        tap = _start(tap_program.name, [*tap_program.argv, *tap_args], subprocess.DEVNULL)
     except RunFailedError:
         target.stop(0)
         raise

@@ -1,0 +1,77 @@
+"""Installing registry connectors: one environment per connector under
+``$DATIVO_HOME/connectors``, named by a fingerprint of what goes into it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from pathlib import Path
+
+from dativo_ingest.install.venv import ConnectorEnv
+from dativo_ingest.logging import get_logger
+from dativo_ingest.registry import ConnectorSpec
+
+log = get_logger(__name__)
+ORCHESTRATOR_SOURCE = Path(__file__).resolve().parents[3]
+LOCAL_LIBRARIES = ORCHESTRATOR_SOURCE / "libs"
+_SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests"}
+
+
+def requirements(spec: ConnectorSpec) -> tuple[str, ...]:
+    """What ``uv pip install`` gets for this connector."""
+    source = spec.path or spec.pip_url
+    if source is None:
+        raise ValueError(f"{spec.label} is not installed with pip (docker_image)")
+    if spec.engine == "native":  # the generic runner comes with dativo-ingest itself
+        return (str(ORCHESTRATOR_SOURCE), source)
+    return (source,)
+
+
+def fingerprint(spec: ConnectorSpec) -> str:
+    """Changes whenever what would be installed changes: name, variant, pip_url or the
+    contents of the source folders, and the Python version."""
+    digest = hashlib.sha256()
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for part in (spec.name, spec.variant, spec.engine, python, *requirements(spec)):
+        digest.update(part.encode() + b"\0")
+    folders = [Path(r) for r in requirements(spec) if Path(r).is_dir()]
+    if folders:
+        folders.append(LOCAL_LIBRARIES)
+    for folder in folders:
+        _hash_folder(folder, digest)
+    return digest.hexdigest()[:16]
+
+
+def _hash_folder(folder: Path, digest: hashlib._Hash) -> None:
+    if folder == ORCHESTRATOR_SOURCE:
+        folder = folder / "orchestrator"
+    for file in sorted(folder.rglob("*")):
+        if file.is_file() and not _SKIPPED_PARTS.intersection(file.relative_to(folder).parts):
+            digest.update(str(file.relative_to(folder)).encode() + b"\0")
+            digest.update(file.read_bytes())
+
+
+def connectors_dir(home: Path) -> Path:
+    """``$DATIVO_CONNECTORS_DIR``, or ``$DATIVO_HOME/connectors``."""
+    return Path(os.environ.get("DATIVO_CONNECTORS_DIR") or home / "connectors")
+
+
+def connector_env(spec: ConnectorSpec, home: Path) -> ConnectorEnv:
+    """The environment this connector lives in (installed or not)."""
+    path = connectors_dir(home) / f"{spec.name}--{spec.variant}--{fingerprint(spec)}"
+    return ConnectorEnv(path, requirements(spec))
+
+
+def ensure_installed(spec: ConnectorSpec, home: Path) -> ConnectorEnv:
+    """Install the connector unless an environment with the same fingerprint is complete."""
+    env = connector_env(spec, home)
+    if env.is_complete:
+        return env
+    source = spec.path or spec.pip_url
+    log.info("installing %s from %s ...", spec.label, source)
+    started = time.monotonic()
+    env.ensure()
+    log.info("installed %s in %.1fs (%s)", spec.label, time.monotonic() - started, env.path)
+    return env

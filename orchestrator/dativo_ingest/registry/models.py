@@ -1,0 +1,79 @@
+"""Registry entries: everything dativo needs to know to install and run one connector."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+ConnectorName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+
+
+class Capability(StrEnum):
+    CATALOG = "catalog"
+    PROPERTIES = "properties"
+    DISCOVER = "discover"
+    STATE = "state"
+    TEST = "test"
+    ABOUT = "about"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Setting(_Strict):
+    """One documented config key of a connector."""
+
+    name: str
+    kind: Literal["string", "integer", "number", "boolean", "array", "object"] = "string"
+    required: bool = False
+    secret: bool = False
+    description: str = ""
+
+
+class Incremental(_Strict):
+    strategies: list[str] = []
+
+
+class ConnectorSpec(_Strict):
+    """A registry entry: the guide's recipe plus how to install and start the connector."""
+
+    name: ConnectorName
+    variant: ConnectorName = "default"
+    default: bool = False
+    type: Literal["source", "target"]
+    description: str = ""
+    engine: Literal["native", "singer", "airbyte"]
+    protocol: Literal["singer", "airbyte"] = "singer"
+    modes: list[Literal["self_hosted", "cloud"]] = ["self_hosted"]
+    incremental: Incremental = Incremental()
+    path: str | None = Field(None, description="first-party source folder, relative to the file")
+    pip_url: str | None = None
+    docker_image: str | None = None
+    executable: str | None = None
+    entrypoint: str | None = Field(None, description="native connectors: module:Class")
+    capabilities: list[Capability] = []
+    settings: list[Setting] = []
+
+    @model_validator(mode="after")
+    def _one_way_to_install(self) -> ConnectorSpec:
+        ways = [w for w in ("path", "pip_url", "docker_image") if getattr(self, w)]
+        if len(ways) != 1:
+            raise ValueError(
+                f"give exactly one of path, pip_url, docker_image (got {ways or 'none'})"
+            )
+        if self.engine == "native" and not self.entrypoint:
+            raise ValueError("a native connector needs entrypoint: module:Class")
+        if self.engine != "native" and not self.executable:
+            raise ValueError("executable is required")
+        return self
+
+    @property
+    def label(self) -> str:
+        """``name (variant)``, for messages."""
+        return f"{self.name} ({self.variant})"
+
+    def has(self, capability: Capability) -> bool:
+        return capability in self.capabilities
