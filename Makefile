@@ -28,7 +28,8 @@ $(CONNECTORS)/%/.installed: $(VENV)/.installed $$(shell find taps/$$* targets/$$
 	echo "installing $* from $$src"; \
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CONNECTORS)/$* && \
 	$(UV) pip install --quiet --python $(CONNECTORS)/$*/bin/python "./$$src" && \
-	mkdir -p $(CONNECTORS)/bin && ln -sf ../$*/bin/$* $(CONNECTORS)/bin/$* && touch $@
+	mkdir -p $(CONNECTORS)/bin && \
+	if [ -e $(CONNECTORS)/$*/bin/$* ]; then ln -sf ../$*/bin/$* $(CONNECTORS)/bin/$*; fi && touch $@
 
 demo: setup
 	dativo run jobs/demo/csv_to_jsonl.yaml

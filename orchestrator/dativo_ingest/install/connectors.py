@@ -24,8 +24,6 @@ def requirements(spec: ConnectorSpec) -> tuple[str, ...]:
     source = spec.path or spec.pip_url
     if source is None:
         raise ValueError(f"{spec.label} is not installed with pip (docker_image)")
-    if spec.engine == "native":  # the generic runner comes with dativo-ingest itself
-        return (str(ORCHESTRATOR_SOURCE), source)
     return (source,)
 
 
@@ -37,8 +35,10 @@ def fingerprint(spec: ConnectorSpec) -> str:
     for part in (spec.name, spec.variant, spec.engine, python, *requirements(spec)):
         digest.update(part.encode() + b"\0")
     folders = [Path(r) for r in requirements(spec) if Path(r).is_dir()]
-    if folders:
-        folders.append(LOCAL_LIBRARIES)
+    if folders:  # what a first-party folder may pull in by path: our libraries, and for
+        folders.append(LOCAL_LIBRARIES)  # native connectors the runner in dativo-ingest
+        if spec.engine == "native":
+            folders.append(ORCHESTRATOR_SOURCE)
     for folder in folders:
         _hash_folder(folder, digest)
     return digest.hexdigest()[:16]

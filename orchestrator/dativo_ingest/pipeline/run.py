@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import threading
@@ -95,18 +96,21 @@ def _execute(
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
 
     log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
-    target = _start(target_program.name, [*target_program.argv, "--config", target_config])
+    env = {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id}
+    target = _start(target_program.name, [*target_program.argv, "--config", target_config], env)
     try:
-        tap = _start(tap_program.name, [*tap_program.argv, *tap_args], subprocess.DEVNULL)
+        tap = _start(tap_program.name, [*tap_program.argv, *tap_args], env, subprocess.DEVNULL)
     except RunFailedError:
         target.stop(0)
         raise
     _Supervisor(job, store, options, record, tap, target).run()
 
 
-def _start(name: str, argv: list[Path | str], stdin: int | None = None) -> ConnectorProcess:
+def _start(
+    name: str, argv: list[Path | str], env: dict[str, str], stdin: int | None = None
+) -> ConnectorProcess:
     try:
-        return ConnectorProcess(name, argv, stdin)
+        return ConnectorProcess(name, argv, stdin, env)
     except OSError as exc:
         raise RunFailedError(f"cannot start {name} ({argv[0]}): {exc.strerror}", name) from None
 

@@ -8,7 +8,7 @@ import fcntl
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -35,7 +35,11 @@ class ConnectorProcess:
     """One connector run as a subprocess with stdin, stdout and stderr piped to dativo."""
 
     def __init__(
-        self, name: str, argv: Sequence[str | Path], stdin: int | IO[bytes] | None = None
+        self,
+        name: str,
+        argv: Sequence[str | Path],
+        stdin: int | IO[bytes] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.argv = [str(a) for a in argv]
@@ -47,6 +51,7 @@ class ConnectorProcess:
             stderr=subprocess.PIPE,
             bufsize=0,
             start_new_session=True,
+            env=env,
             preexec_fn=lambda: _die_with_parent(parent),  # before any thread starts
         )
         for stream in (self._popen.stdin, self._popen.stdout):
