@@ -29,8 +29,8 @@ def test_demo_job_lands_every_csv_row_and_resumes(tmp_path, home, connector_exe,
     for stream in ("customers", "orders"):
         with (REPO / "jobs" / "demo" / "data" / f"{stream}.csv").open(newline="") as file:
             expected = list(csv.DictReader(file))
-        lines = (tmp_path / "out" / f"{stream}.jsonl").read_text().splitlines()
-        landed = [json.loads(line) for line in lines]
+        files = sorted((tmp_path / "out").glob(f"{stream}*.jsonl"))
+        landed = [json.loads(line) for file in files for line in file.read_text().splitlines()]
         assert landed == expected
     store = open_store(home)
     run = store.list_runs(1)[0]
