@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -22,6 +22,7 @@ from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
 from dativo_ingest.registry.models import Capability
+from dativo_ingest.runtime.options import RuntimeOptions
 
 INLINE_CAPABILITIES = {  # what an unregistered Singer connector is assumed to support
     "source": [Capability.CATALOG, Capability.DISCOVER, Capability.STATE],
@@ -38,6 +39,8 @@ class Connector:
     config: dict[str, Any]
     executable: Path | None = None
     spec: ConnectorSpec | None = None
+    protocol: Literal["singer", "airbyte"] = "singer"
+    runtime: RuntimeOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -142,20 +145,30 @@ def _connector(
         if found.type != side:
             problems.append((f"{side}.connector", f"{found.label} is a {found.type}, not a {side}"))
             return None
-        return Connector(found.name, side_spec.config, spec=found)
+        return Connector(
+            found.name,
+            side_spec.config,
+            spec=found,
+            protocol=found.protocol,
+            runtime=side_spec.runtime,
+        )
     given = side_spec.executable
     assert given is not None
+    protocol = side_spec.protocol or "singer"
     if side_spec.pip_url:
         inline = ConnectorSpec(
             name=_package_name(side_spec.pip_url),
             variant="inline",
             type="source" if side == "source" else "target",
-            engine="singer",
+            engine=protocol,
+            protocol=protocol,
             pip_url=side_spec.pip_url,
             executable=given,
             capabilities=INLINE_CAPABILITIES[side],
         )
-        return Connector(given, side_spec.config, spec=inline)
+        return Connector(
+            given, side_spec.config, spec=inline, protocol=protocol, runtime=side_spec.runtime
+        )
     if "/" in given:
         candidate = (base / given).resolve()
         found_path = (
@@ -168,7 +181,13 @@ def _connector(
     if found_path is None:
         problems.append((f"{side}.executable", f"executable {given!r} not found in {looked}"))
         return None
-    return Connector(name=Path(given).name, config=side_spec.config, executable=Path(found_path))
+    return Connector(
+        Path(given).name,
+        side_spec.config,
+        executable=Path(found_path),
+        protocol=protocol,
+        runtime=side_spec.runtime,
+    )
 
 
 def _package_name(pip_url: str) -> str:

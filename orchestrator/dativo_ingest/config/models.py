@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from dativo_ingest.runtime.options import RuntimeOptions
+
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$", min_length=1)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
@@ -26,7 +28,9 @@ class ConnectorConfig(_Strict):
     variant: NonEmpty | None = None
     pip_url: NonEmpty | None = None
     executable: NonEmpty | None = None
+    protocol: Literal["singer", "airbyte"] | None = None
     config: dict[str, Any] = {}
+    runtime: RuntimeOptions | None = None
 
     @model_validator(mode="after")
     def _one_way_to_find_it(self) -> ConnectorConfig:
@@ -76,6 +80,7 @@ class JobConfig(_Strict):
     name: Identifier
     source: SourceConfig
     target: TargetConfig
+    runtime: RuntimeOptions | None = None
 
     @property
     def state_id(self) -> str:

@@ -22,12 +22,25 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
             (str(connector.executable),),
             frozenset(INLINE_CAPABILITIES[side]),
             f"{connector.executable}:{stat.st_mtime_ns}:{stat.st_size}",
+            protocol=connector.protocol,
         )
     spec = connector.spec
     assert spec is not None
-    env = ensure_installed(spec, home)
     if spec.engine == "native":
-        argv = (str(env.executable(NATIVE_RUNNER)), "--entrypoint", str(spec.entrypoint))
+        command: tuple[str, ...] = (NATIVE_RUNNER, "--entrypoint", str(spec.entrypoint))
     else:
-        argv = (str(env.executable(str(spec.executable))),)
-    return Program(spec.name, argv, frozenset(spec.capabilities), fingerprint(spec))
+        command = (str(spec.executable),) if spec.executable else ()
+    argv: tuple[str, ...] = ()
+    if spec.docker_image is None:
+        env = ensure_installed(spec, home)
+        argv = (str(env.executable(command[0])), *command[1:])
+    return Program(
+        spec.name,
+        argv,
+        frozenset(spec.capabilities),
+        spec.docker_image or fingerprint(spec),
+        protocol=spec.protocol,
+        image=spec.docker_image,
+        container_argv=command,
+        runtime=spec.runtime,
+    )

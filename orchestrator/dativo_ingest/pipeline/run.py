@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -27,7 +27,9 @@ from dativo_ingest.pipeline.stderr import StderrTail
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.protocol.singer import SingerScanner
 from dativo_ingest.registry import Capability
-from dativo_ingest.runtime import ConnectorProcess
+from dativo_ingest.runtime import ConnectorProcess, start_connector
+from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
+from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import RunRecord, StateStore
 from dativo_ingest.state.store import new_run_id, utc_now
 
@@ -96,10 +98,16 @@ def _execute(
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
 
     log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
-    env = {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id}
-    target = _start(target_program.name, [*target_program.argv, "--config", target_config], env)
+    context = {
+        "env": {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id},
+        "workdir": workdir,
+        "labels": {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id},
+    }
+    target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
+    tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
+    target = _start(target_program, ["--config", target_config], target_runtime, None, context)
     try:
-        tap = _start(tap_program.name, [*tap_program.argv, *tap_args], env, subprocess.DEVNULL)
+        tap = _start(tap_program, tap_args, tap_runtime, subprocess.DEVNULL, context)
     except RunFailedError:
         target.stop(0)
         raise
@@ -107,12 +115,18 @@ def _execute(
 
 
 def _start(
-    name: str, argv: list[Path | str], env: dict[str, str], stdin: int | None = None
+    program: Program,
+    args: list[Path | str],
+    runtime: RuntimeOptions,
+    stdin: int | None,
+    context: dict[str, Any],
 ) -> ConnectorProcess:
     try:
-        return ConnectorProcess(name, argv, stdin, env)
+        return start_connector(program, args, runtime, stdin=stdin, **context)
     except OSError as exc:
-        raise RunFailedError(f"cannot start {name} ({argv[0]}): {exc.strerror}", name) from None
+        raise RunFailedError(
+            f"cannot start {program.name}: {exc.strerror or exc}", program.name
+        ) from None
 
 
 class _Supervisor:
@@ -222,7 +236,7 @@ class _Supervisor:
     def _fail(
         self, process: ConnectorProcess, logs: StderrTail, code: int | None, why: str
     ) -> None:
-        reason = why or f"failed with exit code {code}"
+        reason = why or process.exit_reason() or f"failed with exit code {code}"
         saved = (
             f"{self.confirmed.saved} state(s) confirmed by {self.target.name} were saved"
             if self.confirmed.saved

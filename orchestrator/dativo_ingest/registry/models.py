@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from dativo_ingest.runtime.options import RuntimeOptions
+
 ConnectorName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
 
 
@@ -56,6 +58,7 @@ class ConnectorSpec(_Strict):
     entrypoint: str | None = Field(None, description="native connectors: module:Class")
     capabilities: list[Capability] = []
     settings: list[Setting] = []
+    runtime: RuntimeOptions | None = None  # defaults, e.g. network: none for file targets
 
     @model_validator(mode="after")
     def _one_way_to_install(self) -> ConnectorSpec:

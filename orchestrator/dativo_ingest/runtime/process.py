@@ -104,6 +104,13 @@ class ConnectorProcess:
         """SIGKILL whatever is left of the connector's process group (its own children)."""
         self.signal_group(signal.SIGKILL)
 
+    def exit_reason(self) -> str | None:
+        """Why the connector ended, when its exit code alone does not say (e.g. out of memory)."""
+        code = self.returncode
+        if code is not None and code < 0:
+            return f"killed by {signal.Signals(-code).name}"
+        return None
+
     def close_stdin(self) -> None:
         if self._popen.stdin is not None:
             with contextlib.suppress(OSError):

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from dativo_ingest.registry import Capability
+from dativo_ingest.runtime.options import RuntimeOptions
 
 
 @dataclass(frozen=True)
 class Program:
-    """How to start one connector. ``identity`` changes whenever the installed program does."""
+    """How to start one connector. ``identity`` changes whenever the installed program does.
+
+    ``argv`` starts it on this machine; in a container, ``image`` runs ``container_argv``.
+    ``runtime`` holds the registry entry's runtime defaults.
+    """
 
     name: str
     argv: tuple[str, ...]
     capabilities: frozenset[Capability]
     identity: str
+    protocol: Literal["singer", "airbyte"] = "singer"
+    image: str | None = None
+    container_argv: tuple[str, ...] = ()
+    runtime: RuntimeOptions | None = None
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities
