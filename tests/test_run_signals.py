@@ -67,14 +67,14 @@ def test_signal_stops_both_sides_and_keeps_confirmed_state(home, env, write_job,
     store.close()
 
 
-def test_target_ignoring_sigterm_is_killed_after_the_grace_period(home, env, write_job):
+def test_target_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path, env, write_job):
+    ready = tmp_path / "target-ready"
     job = write_job(
         source={"records": 100, "sleep_after": 5, "sleep_seconds": 120},
-        target={"ignore_sigterm": True, "linger_seconds": 120},
+        target={"ignore_sigterm": True, "linger_seconds": 120, "ready_file": str(ready)},
     )
     run = start(job, env)
-    wait_for(lambda: len(children_of(run)) == 2)
-    time.sleep(0.5)
+    wait_for(ready.exists)
     began = time.monotonic()
     run.send_signal(signal.SIGTERM)
     run.communicate(timeout=30)

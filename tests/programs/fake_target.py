@@ -7,7 +7,7 @@ many records without reading the rest; garbage (bool): print non-JSON lines on s
 extra_lines (list): JSON values printed on stdout before the first state;
 received (path): every input line is appended there; ignore_sigterm (bool);
 linger_seconds (float): sleep that long after the end of the input; print_token (bool): the
-config's api_token to stderr when failing.
+config's api_token to stderr when failing; ready_file (path): created once signals are set up.
 """
 
 import argparse
@@ -26,6 +26,8 @@ def main() -> int:
         config = json.load(file)
     if config.get("ignore_sigterm"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if config.get("ready_file"):
+        open(config["ready_file"], "w").close()
     echo = config.get("echo", "bare")
     records = 0
     for extra in config.get("extra_lines", []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import orjson
@@ -14,9 +15,15 @@ from dativo_ingest.catalog.discovery import (
     shape,
     write_catalog,
 )
-from dativo_ingest.catalog.selection import Catalog, apply_metadata, apply_selection
+from dativo_ingest.catalog.selection import (
+    Catalog,
+    apply_metadata,
+    apply_selection,
+    metadata_entry,
+)
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
+from dativo_ingest.protocol.airbyte import configured_catalog
 from dativo_ingest.registry import Capability
 from dativo_ingest.runtime.program import Program
 
@@ -41,7 +48,10 @@ def prepare_catalog(
     if job.catalog is not None:
         catalog = orjson.loads(job.catalog.read_bytes())
         return shape(job, catalog) if shaping else catalog
-    if not program.supports(Capability.DISCOVER) or (job.source.spec is None and not shaping):
+    needs_discovery = program.protocol == "airbyte" or (
+        program.supports(Capability.DISCOVER) and (job.source.spec is not None or shaping)
+    )
+    if not needs_discovery:
         if shaping:
             raise ConfigurationError(
                 f"{job.file}: source.select and source.metadata need a catalog, and "
@@ -52,9 +62,45 @@ def prepare_catalog(
     key = cache_key(job, program)
     if not refresh and (cached := read_cached(path, key)) is not None:
         return cached
-    catalog = shape(job, discover(program, config_file, job.redact))
+    catalog = discover(program, config_file, job.redact)
+    if program.protocol == "singer":
+        catalog = shape(job, catalog)
     write_catalog(path, catalog, key)
     return catalog
 
 
-__all__ = ["Catalog", "apply_metadata", "apply_selection", "prepare_catalog"]
+def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool) -> Catalog:
+    """The ConfiguredAirbyteCatalog for a discovered AirbyteCatalog, shaped by the job:
+    ``select`` picks streams, ``metadata`` sets sync modes, cursors and keys."""
+    source = job.spec.source
+    view = {
+        "streams": [
+            {"tap_stream_id": s["name"], "schema": s.get("json_schema") or {}}
+            for s in discovered.get("streams", [])
+        ]
+    }
+    apply_selection(view, source.select or ["*.*"])
+    selected = {
+        s["tap_stream_id"] for s in view["streams"] if metadata_entry(s, []).get("selected")
+    }
+    overrides = {}
+    for stream in discovered.get("streams", []):
+        for pattern, override in source.metadata.items():
+            if fnmatchcase(stream["name"], pattern):
+                overrides[stream["name"]] = override.model_dump(by_alias=True, exclude_none=True)
+    return configured_catalog(
+        discovered,
+        selected,
+        overrides,
+        full_refresh=full_refresh,
+        destination_sync_mode=job.spec.target.destination_sync_mode,
+    )
+
+
+__all__ = [
+    "Catalog",
+    "airbyte_configured_catalog",
+    "apply_metadata",
+    "apply_selection",
+    "prepare_catalog",
+]

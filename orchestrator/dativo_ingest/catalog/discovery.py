@@ -37,13 +37,16 @@ def cache_key(job: Job, program: Program) -> str:
 
 
 def discover(program: Program, config_file: Path, redact: Redactor) -> Catalog:
-    """Run ``<tap> --config FILE --discover`` and return the catalog it prints."""
+    """Run the tap's discovery and return its catalog: Singer ``--config F --discover``
+    prints a catalog; Airbyte ``discover --config F`` prints a CATALOG message."""
     log.info("discovering the streams of %s ...", program.name)
-    result = subprocess.run(
-        [*program.argv, "--config", str(config_file), "--discover"],
-        capture_output=True,
-        stdin=subprocess.DEVNULL,
+    airbyte = program.protocol == "airbyte"
+    args = (
+        ["discover", "--config", str(config_file)]
+        if airbyte
+        else ["--config", str(config_file), "--discover"]
     )
+    result = subprocess.run([*program.argv, *args], capture_output=True, stdin=subprocess.DEVNULL)
     tail = redact(result.stderr.decode(errors="replace")[-_STDERR_TAIL:])
     if result.returncode != 0:
         raise RunFailedError(
@@ -51,7 +54,7 @@ def discover(program: Program, config_file: Path, redact: Redactor) -> Catalog:
             program.name,
         )
     try:
-        catalog = orjson.loads(result.stdout)
+        catalog = _airbyte_catalog(result.stdout) if airbyte else orjson.loads(result.stdout)
     except orjson.JSONDecodeError as exc:
         raise RunFailedError(
             f"{program.name} --discover printed no JSON catalog: {exc}", program.name
@@ -59,6 +62,15 @@ def discover(program: Program, config_file: Path, redact: Redactor) -> Catalog:
     if not isinstance(catalog, dict) or not isinstance(catalog.get("streams"), list):
         raise RunFailedError(f"{program.name} --discover printed no `streams` list", program.name)
     return catalog
+
+
+def _airbyte_catalog(output: bytes) -> Any:
+    for line in output.splitlines():
+        if line.startswith(b"{") and b'"CATALOG"' in line:
+            message = orjson.loads(line)
+            if message.get("type") == "CATALOG":
+                return message.get("catalog")
+    raise orjson.JSONDecodeError("no CATALOG message", "", 0)
 
 
 def shape(job: Job, catalog: Catalog) -> Catalog:

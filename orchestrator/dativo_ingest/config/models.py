@@ -70,7 +70,9 @@ class SourceConfig(ConnectorConfig):
 
 
 class TargetConfig(ConnectorConfig):
-    """The target side."""
+    """The target side. ``destination_sync_mode`` is what an Airbyte destination is told."""
+
+    destination_sync_mode: Literal["append", "overwrite", "append_dedup"] = "append"
 
 
 class JobConfig(_Strict):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
 from dativo_ingest.exceptions import StateStoreError
 from dativo_ingest.logging import get_logger
 from dativo_ingest.pipeline.lines import bounded_lines
+from dativo_ingest.protocol.destination import HandledMessageError
 from dativo_ingest.protocol.singer import NotAStateError, parse_target_state
 from dativo_ingest.state import StateStore, is_empty_state
 
@@ -27,8 +28,10 @@ class ConfirmedStates:
         run_id: str,
         connector: str,
         on_first_save: Callable[[], None] = lambda: None,
+        parse: Callable[[bytes], Any] = parse_target_state,
     ) -> None:
         self.store = store
+        self.parse = parse
         self.on_first_save = on_first_save
         self.state_id = state_id
         self.run_id = run_id
@@ -53,7 +56,7 @@ class ConfirmedStates:
 
     def _accept(self, number: int, line: bytes) -> None:
         try:
-            value = parse_target_state(line)
+            value = self.parse(line)
         except orjson.JSONDecodeError:
             log.warning(
                 "[%s] stdout line %d is not JSON; ignored: %.200s",
@@ -61,6 +64,8 @@ class ConfirmedStates:
                 number,
                 line.decode(errors="replace"),
             )
+            return
+        except HandledMessageError:
             return
         except NotAStateError as exc:
             log.warning("[%s] stdout line %d is %s; ignored", self.connector, number, exc)

@@ -12,7 +12,9 @@ import os
 import time
 from collections.abc import Callable
 
+from dativo_ingest.exceptions import RunFailedError
 from dativo_ingest.protocol.singer import SingerScanner
+from dativo_ingest.protocol.translate import Translator
 
 CHUNK_SIZE = 1 << 20
 MAX_HELD_LINE = 4 << 20
@@ -112,3 +114,59 @@ class Relay:
             self.destination_closed = True
             return False
         return True
+
+
+MAX_TRANSLATED_LINE = 64 << 20
+
+
+class LineTooLongError(RunFailedError):
+    """A message too long to translate (translation needs the whole line in memory)."""
+
+
+class TranslatingRelay(Relay):
+    """A relay that rewrites each message (Airbyte <-> Singer) on its way through.
+
+    Translation needs whole lines: a line is held until complete, up to
+    ``MAX_TRANSLATED_LINE`` bytes, which bounds memory; a longer one fails the run.
+    """
+
+    def __init__(
+        self,
+        source_fd: int,
+        destination_fd: int,
+        translator: Translator,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        super().__init__(source_fd, destination_fd, translator, on_progress)  # type: ignore[arg-type]
+        self.translator = translator
+        self._pending = b""
+
+    def run(self) -> None:
+        if not self._write(memoryview(self.translator.preamble())):
+            return
+        next_progress = time.monotonic() + PROGRESS_INTERVAL
+        while not self.destination_closed:
+            chunk = os.read(self.source_fd, CHUNK_SIZE)
+            if not chunk:
+                return
+            self.bytes_in += len(chunk)
+            lines = (self._pending + chunk).split(b"\n")
+            self._pending = lines.pop()
+            if len(self._pending) > MAX_TRANSLATED_LINE:
+                raise LineTooLongError(
+                    f"a message longer than {MAX_TRANSLATED_LINE >> 20} MiB cannot be translated"
+                )
+            if not self._write(memoryview(self.translator.translate(lines))):
+                return
+            if self.on_progress and time.monotonic() >= next_progress:
+                next_progress += PROGRESS_INTERVAL
+                self.on_progress(self.translator.records, self.bytes_in)
+
+    def finish(self, source_succeeded: bool) -> int:
+        pending, self._pending = self._pending, b""
+        if not pending or self.destination_closed:
+            return 0
+        if not source_succeeded:
+            return len(pending)
+        self._write(memoryview(self.translator.translate([pending])))
+        return 0

@@ -12,21 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
-from dativo_ingest.catalog import prepare_catalog
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.install.programs import program_for
 from dativo_ingest.logging import get_logger
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
 from dativo_ingest.pipeline.progress import ProgressLine, human_bytes
-from dativo_ingest.pipeline.relay import Relay
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signals
 from dativo_ingest.pipeline.stderr import StderrTail
-from dativo_ingest.pipeline.workdir import private_workdir, write_private
-from dativo_ingest.protocol.singer import SingerScanner
-from dativo_ingest.registry import Capability
+from dativo_ingest.pipeline.wiring import Wiring, wire
+from dativo_ingest.pipeline.workdir import private_workdir
 from dativo_ingest.runtime import ConnectorProcess, start_connector
 from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
 from dativo_ingest.runtime.program import Program
@@ -85,17 +80,22 @@ def _execute(
 ) -> None:
     tap_program = program_for(job.source, "source", options.home)
     target_program = program_for(job.target, "target", options.home)
-    tap_config = write_private(workdir / "source-config.json", orjson.dumps(job.source.config))
-    tap_args: list[str | Path] = ["--config", tap_config]
-    catalog = prepare_catalog(job, tap_program, tap_config, refresh=options.refresh_catalog)
-    if catalog is not None:
-        flag = "--properties" if tap_program.supports(Capability.PROPERTIES) else "--catalog"
-        tap_args += [flag, write_private(workdir / "catalog.json", orjson.dumps(catalog))]
     stored = None if options.full_refresh else store.get_state(job.state_id)
     if stored is not None:
-        tap_args += ["--state", write_private(workdir / "state.json", orjson.dumps(stored.value))]
         log.info("resuming %s from the state saved at %s", job.state_id, stored.updated_at)
-    target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
+    updated = store.get_connector_config(job.state_id, "source")
+    if updated is not None:
+        log.info("using the config %s updated in an earlier run", job.source.name)
+    wiring = wire(
+        job,
+        tap_program,
+        target_program,
+        stored,
+        workdir,
+        {**job.source.config, **(updated or {})},
+        full_refresh=options.full_refresh,
+        refresh_catalog=options.refresh_catalog,
+    )
 
     log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
     context = {
@@ -105,13 +105,13 @@ def _execute(
     }
     target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
     tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
-    target = _start(target_program, ["--config", target_config], target_runtime, None, context)
+    target = _start(target_program, wiring.target_args, target_runtime, None, context)
     try:
-        tap = _start(tap_program, tap_args, tap_runtime, subprocess.DEVNULL, context)
+        tap = _start(tap_program, wiring.tap_args, tap_runtime, subprocess.DEVNULL, context)
     except RunFailedError:
         target.stop(0)
         raise
-    _Supervisor(job, store, options, record, tap, target).run()
+    _Supervisor(job, store, options, record, tap, target, wiring).run()
 
 
 def _start(
@@ -140,19 +140,26 @@ class _Supervisor:
         record: RunRecord,
         tap: ConnectorProcess,
         target: ConnectorProcess,
+        wiring: Wiring,
     ) -> None:
         self.job, self.record, self.options = job, record, options
         self.tap, self.target = tap, target
         self.tap_log = StderrTail(tap.name, job.redact)
         self.target_log = StderrTail(target.name, job.redact)
-        self.scanner = SingerScanner()
+        self.scanner = wiring.counter
+        self.events = wiring.events
         self.confirmed = ConfirmedStates(
-            store, job.state_id, record.run_id, target.name, self._stop_tracking_source_states
+            store,
+            job.state_id,
+            record.run_id,
+            target.name,
+            self._stop_tracking_source_states,
+            wiring.parse_target_line,
         )
         self.store = store
         self.progress = ProgressLine()
-        self.relay = Relay(
-            tap.stdout.fileno(), target.stdin.fileno(), self.scanner, self.progress.update
+        self.relay = wiring.make_relay(
+            tap.stdout.fileno(), target.stdin.fileno(), self.progress.update
         )
         self.relay_done = threading.Event()
         self.started = time.monotonic()
@@ -178,6 +185,7 @@ class _Supervisor:
                 self.progress.clear()
         self._record_figures()
         self.record.duration_s = round(time.monotonic() - self.started, 3)
+        self._keep_config_updates()
         self._raise_for_outcome(signals.received)
         self._save_source_state_if_unconfirmed()
         log.info(self._summary())
@@ -215,13 +223,42 @@ class _Supervisor:
         record.source_exit, record.target_exit = self.tap.returncode, self.target.returncode
         record.records, record.bytes = self.scanner.records, self.relay.bytes_in
         record.states_saved = self.confirmed.saved
-        record.streams = dict(self.tap_log.records_per_stream)
+        record.streams = dict(
+            getattr(self.scanner, "per_stream", None) or self.tap_log.records_per_stream
+        )
+        if self.events is not None:
+            for stream, counted in sorted(self.events.source_counts.items()):
+                relayed = record.streams.get(stream, 0)
+                if counted != relayed:
+                    log.warning(
+                        "%s reported %d records for %s; dativo relayed %d",
+                        self.tap.name,
+                        counted,
+                        stream,
+                        relayed,
+                    )
+
+    def _keep_config_updates(self) -> None:
+        """A config the source replaced (Airbyte CONTROL) is kept for the next run."""
+        if self.events is not None and self.events.config_updates:
+            self.store.set_connector_config(
+                self.job.state_id, "source", self.events.config_updates[-1]
+            )
+            log.info("%s updated its config; the next run uses it", self.tap.name)
 
     def _raise_for_outcome(self, signal_received: int | None) -> None:
         if signal_received is not None:
             raise RunInterruptedError(signal_received)
         if self.confirmed.error is not None:
             raise self.confirmed.error
+        if self.events is not None and self.events.errors:
+            message, failure_type = self.events.errors[0]
+            retry = "not retryable" if failure_type == "config_error" else "may be retried"
+            raise RunFailedError(
+                f"{self.tap.name} reported an error ({failure_type}, {retry}): "
+                f"{self.job.redact(message)}\n{self.tap_log.report()}",
+                self.tap.name,
+            )
         tap_exit, target_exit = self.tap.returncode, self.target.returncode
         if target_exit != 0 or self.target_quit_early:
             self._fail(

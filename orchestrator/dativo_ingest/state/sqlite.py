@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS runs (
     error       TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
+CREATE TABLE IF NOT EXISTS connector_configs (
+    state_id   TEXT NOT NULL,
+    side       TEXT NOT NULL,
+    config     TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (state_id, side)
+);
 CREATE TABLE IF NOT EXISTS locks (
     state_id    TEXT PRIMARY KEY,
     run_id      TEXT NOT NULL,
@@ -66,6 +73,8 @@ class SQLiteStateStore:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():  # it holds states and connector-updated configs: owner only
+                path.touch(mode=0o600)
             self._db = sqlite3.connect(
                 path, timeout=10, isolation_level=None, check_same_thread=False
             )
@@ -128,6 +137,22 @@ class SQLiteStateStore:
     def list_states(self) -> list[StoredState]:
         rows = self._query("SELECT state_id, value, updated_at, run_id FROM states ORDER BY 1")
         return [StoredState(s, orjson.loads(v), u, r) for s, v, u, r in rows]
+
+    # configs updated by connectors (Airbyte CONTROL messages)
+
+    def get_connector_config(self, state_id: str, side: str) -> dict[str, Any] | None:
+        rows = self._query(
+            "SELECT config FROM connector_configs WHERE state_id = ? AND side = ?",
+            (state_id, side),
+        )
+        return orjson.loads(rows[0][0]) if rows else None
+
+    def set_connector_config(self, state_id: str, side: str, config: dict[str, Any]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO connector_configs VALUES (?, ?, ?, ?)",
+                (state_id, side, orjson.dumps(config).decode(), utc_now()),
+            )
 
     # locks
 

@@ -81,6 +81,12 @@ class StateStore(Protocol):
 
     def list_states(self) -> list[StoredState]: ...
 
+    def get_connector_config(self, state_id: str, side: str) -> dict[str, Any] | None:
+        """A config a connector replaced at run time (Airbyte CONTROL), if any."""
+        ...
+
+    def set_connector_config(self, state_id: str, side: str, config: dict[str, Any]) -> None: ...
+
     def acquire_lock(self, state_id: str, run_id: str) -> LockHolder | None:
         """Take the job's lock; return the stale holder it replaced, if any.
 
