@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from dativo_ingest import __version__
-from dativo_ingest.cli import connectors_cmd, job_tools_cmd, run_cmd, runs_cmd, state_cmd
+from dativo_ingest.cli import build_cmd, connectors_cmd, job_tools_cmd, run_cmd, runs_cmd, state_cmd
 from dativo_ingest.exceptions import DativoError
 from dativo_ingest.logging import configure_logging, get_logger
 
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="default: INFO",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run_cmd, job_tools_cmd, state_cmd, runs_cmd, connectors_cmd):
+    for module in (run_cmd, job_tools_cmd, state_cmd, runs_cmd, connectors_cmd, build_cmd):
         module.register(commands)
     return parser
 

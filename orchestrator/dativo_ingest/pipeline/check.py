@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -36,21 +37,42 @@ def check_connections(job: Job, home: Path) -> list[CheckResult]:
 
 def _check(side: str, connector: Connector, job: Job, home: Path, workdir: Path) -> CheckResult:
     program = program_for(connector, side, home)
-    if not program.supports(Capability.TEST):
+    if program.protocol != "airbyte" and not program.supports(Capability.TEST):
         return CheckResult(side, program.name, None, "no connection test (capability `test`)")
     config = write_private(workdir / f"{side}-config.json", orjson.dumps(connector.config))
+    airbyte = program.protocol == "airbyte"
+    args = ["check", "--config", str(config)] if airbyte else ["--config", str(config), "--test"]
     try:
         result = subprocess.run(
-            [*program.argv, "--config", str(config), "--test"],
+            [*program.argv, *args],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             timeout=CHECK_TIMEOUT_SECONDS,
         )
     except subprocess.TimeoutExpired:
         return CheckResult(side, program.name, False, f"timed out after {CHECK_TIMEOUT_SECONDS}s")
     lines = job.redact(result.stderr.decode(errors="replace")).strip().splitlines()
-    if result.returncode == 0:
+    if airbyte:
+        status = _airbyte_status(result.stdout)
+        if result.returncode == 0 and status.get("status") == "SUCCEEDED":
+            return CheckResult(side, program.name, True, "connection check succeeded")
+        lines.append(job.redact(str(status.get("message") or "no CONNECTION_STATUS")))
+    elif result.returncode == 0:
         return CheckResult(side, program.name, True, "connection test passed")
     tail = "\n".join(f"  {line}" for line in lines[-TAIL_LINES:])
     return CheckResult(side, program.name, False, f"exit code {result.returncode}\n{tail}")
+
+
+def _airbyte_status(output: bytes) -> dict[str, Any]:
+    """The ``connectionStatus`` of an Airbyte ``check``, or the message of its TRACE error."""
+    status: dict[str, Any] = {}
+    for line in output.splitlines():
+        if not line.startswith(b"{"):
+            continue
+        message = orjson.loads(line)
+        if message.get("type") == "CONNECTION_STATUS":
+            return message.get("connectionStatus") or {}
+        if message.get("type") == "TRACE" and (message.get("trace") or {}).get("type") == "ERROR":
+            error = message["trace"].get("error") or {}
+            status = {"message": f"{error.get('message')} ({error.get('internal_message')})"}
+    return status

@@ -1,0 +1,463 @@
+"""A connector in a Docker container, behind the same interface as a local process.
+
+The container is created with the Docker API (limits, non-root user, read-only root with a
+writable /tmp, no new privileges, no capabilities, labels), then ``docker start --attach``
+runs as the local process: its stdin/stdout/stderr are the container's, demultiplexed by the
+docker CLI, so the relay is unchanged. The container is removed when it ends, whatever the
+outcome; a reaper process removes it if dativo dies first, and each start removes containers
+left by dativo processes that are gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import docker
+import psutil
+import requests
+
+from dativo_ingest.exceptions import RunFailedError
+from dativo_ingest.install.connectors import fingerprint
+from dativo_ingest.logging import get_logger
+from dativo_ingest.registry import ConnectorSpec, load_registry
+from dativo_ingest.runtime.images import DockerError, connect, ensure_image, image_exists
+from dativo_ingest.runtime.options import RuntimeOptions
+from dativo_ingest.runtime.process import ConnectorProcess
+from dativo_ingest.runtime.program import Program
+
+log = get_logger(__name__)
+MANAGED_LABEL = "dativo.managed"
+CONTAINER_UID = 65532  # the containers' user when dativo runs as root (distroless "nonroot")
+AIRBYTE_FOLDER = "/airbyte"
+_SAMPLE_SECONDS = 0.05
+_FINISH_SECONDS = 10.0
+_API_ERRORS = (docker.errors.DockerException, requests.RequestException)
+_T = TypeVar("_T")
+
+
+def start_container(
+    program: Program,
+    args: Sequence[str | Path],
+    options: RuntimeOptions,
+    *,
+    env: Mapping[str, str],
+    stdin: int | None,
+    workdir: Path,
+    labels: Mapping[str, str],
+) -> ContainerProcess:
+    """Start ``program`` in a container of its image (built or pulled first if missing)."""
+    docker_cli = shutil.which("docker")
+    if docker_cli is None:
+        raise RunFailedError(
+            f"cannot start {program.name}: the docker command is not installed", program.name
+        )
+    try:
+        api = connect()
+        remove_orphans(api)
+        image = image_for(program, options, api)
+        spec = ContainerSpec.build(program, args, options, image, workdir, api)
+        container = api.create_container(
+            image,
+            spec.command,
+            entrypoint=spec.entrypoint,
+            user=_container_user(workdir),
+            stdin_open=stdin is None,
+            environment={
+                "HOME": "/tmp",
+                **{k: v for k, v in env.items() if k.startswith("DATIVO_")},
+            },
+            working_dir=spec.working_dir,
+            labels={**labels, **_owner_labels(), "dativo.connector": program.name},
+            name=f"dativo-{re.sub(r'[^a-zA-Z0-9_.-]', '-', program.name)}-{secrets.token_hex(3)}",
+            host_config=api.create_host_config(**spec.host_config(options)),
+        )
+    except DockerError as exc:
+        raise RunFailedError(f"cannot start {program.name}: {exc}", program.name) from None
+    except _API_ERRORS as exc:
+        raise RunFailedError(f"cannot start {program.name}: Docker: {exc}", program.name) from None
+    return ContainerProcess(program.name, api, container["Id"], docker_cli, stdin, env, options)
+
+
+def image_for(program: Program, options: RuntimeOptions, api: docker.APIClient) -> str:
+    """The image to run: ``runtime.image``, the registry's ``docker_image`` (pulled if it is
+    not here), or the first-party connector's own image (built if missing or out of date)."""
+    named = options.image or program.image
+    if named is not None:
+        if not image_exists(api, named):
+            log.info("pulling %s ...", named)
+            try:
+                api.pull(named)
+            except _API_ERRORS as exc:
+                raise DockerError(
+                    f"image {named} is not here and cannot be pulled: {exc}"
+                ) from None
+        return named
+    spec = _first_party_spec(program)
+    if spec is None:
+        raise DockerError(
+            f"{program.name} has no Docker image: name one with `runtime: {{image: ...}}` "
+            "(or `docker_image` in its registry entry), or run it with `mode: subprocess`"
+        )
+    return ensure_image(spec, api)
+
+
+def _first_party_spec(program: Program) -> ConnectorSpec | None:
+    """The registry entry with a source folder that ``program`` was installed from."""
+    for spec in load_registry():
+        if spec.name == program.name and spec.path and fingerprint(spec) == program.identity:
+            return spec
+    return None
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What runs in the container and what it sees of the host."""
+
+    entrypoint: list[str] | None
+    command: list[str]
+    binds: dict[str, dict[str, str]]
+    working_dir: str | None
+
+    @classmethod
+    def build(
+        cls,
+        program: Program,
+        args: Sequence[str | Path],
+        options: RuntimeOptions,
+        image: str,
+        workdir: Path,
+        api: docker.APIClient,
+    ) -> ContainerSpec:
+        """Singer: the run's folder and the mounts at the same paths, so paths in ``args``
+        and configs hold inside. Airbyte: the run's files under /airbyte, the image's
+        ``AIRBYTE_ENTRYPOINT``."""
+        binds: dict[str, dict[str, str]] = {}
+        for mount in options.mounts or []:
+            if not Path(mount.path).exists():
+                raise DockerError(f"runtime.mounts: {mount.path} does not exist")
+            binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
+        command = [str(arg) for arg in args]
+        entrypoint = list(program.container_argv) or None
+        if program.protocol == "airbyte":
+            for index, arg in enumerate(args):
+                if isinstance(arg, Path) and arg.parent == workdir:
+                    command[index] = f"{AIRBYTE_FOLDER}/{arg.name}"
+                    binds[str(arg)] = {"bind": command[index], "mode": "ro"}
+            entrypoint = _airbyte_entrypoint(api, image) or entrypoint
+        else:
+            binds[str(workdir)] = {"bind": str(workdir), "mode": "ro"}
+        cwd = Path.cwd()
+        inside = any(cwd == Path(b) or Path(b) in cwd.parents for b in binds)
+        return cls(entrypoint, command, binds, str(cwd) if inside else None)
+
+    def host_config(self, options: RuntimeOptions) -> dict[str, Any]:
+        network = options.network or "bridge"
+        config: dict[str, Any] = {
+            "binds": self.binds,
+            "network_mode": network,
+            "read_only": True,
+            "tmpfs": {"/tmp": "rw,nosuid,nodev,exec,mode=1777"},
+            "security_opt": ["no-new-privileges"],
+            "cap_drop": ["ALL"],
+            "init": True,  # signals reach the connector, which is not PID 1
+            "log_config": {"type": "none", "config": {}},  # the stream is not kept
+        }
+        if network == "bridge":
+            config["extra_hosts"] = {"host.docker.internal": "host-gateway"}
+        if options.memory:
+            config["mem_limit"] = config["memswap_limit"] = options.memory
+        if options.cpus:
+            config["nano_cpus"] = int(options.cpus * 1e9)
+        return config
+
+
+def _airbyte_entrypoint(api: docker.APIClient, image: str) -> list[str] | None:
+    config = api.inspect_image(image).get("Config") or {}
+    for variable in config.get("Env") or []:
+        name, _, value = variable.partition("=")
+        if name == "AIRBYTE_ENTRYPOINT" and value.strip():
+            return shlex.split(value)
+    return None
+
+
+def _container_user(workdir: Path) -> str:
+    """dativo's own user, which owns the run's files; under root, ``CONTAINER_UID``, to which
+    the run's private folder is handed."""
+    if os.geteuid() != 0:
+        return f"{os.geteuid()}:{os.getegid()}"
+    for path in (workdir, *workdir.iterdir()):
+        os.chown(path, CONTAINER_UID, CONTAINER_UID)
+    return f"{CONTAINER_UID}:{CONTAINER_UID}"
+
+
+def _owner_labels() -> dict[str, str]:
+    return {
+        MANAGED_LABEL: "true",
+        "dativo.host": socket.gethostname(),
+        "dativo.pid": str(os.getpid()),
+        "dativo.pid_started": str(psutil.Process().create_time()),
+    }
+
+
+def _owner_alive(labels: Mapping[str, str]) -> bool:
+    try:
+        started = psutil.Process(int(labels.get("dativo.pid", "0"))).create_time()
+    except (psutil.NoSuchProcess, ValueError):
+        return False
+    return abs(started - float(labels.get("dativo.pid_started") or 0)) < 1.0
+
+
+def remove_orphans(api: docker.APIClient) -> list[str]:
+    """Remove containers of this host whose dativo process is gone; return their names."""
+    found = api.containers(
+        all=True,
+        filters={"label": [f"{MANAGED_LABEL}=true", f"dativo.host={socket.gethostname()}"]},
+    )
+    removed = []
+    for container in found:
+        if not _owner_alive(container.get("Labels") or {}):
+            with contextlib.suppress(docker.errors.NotFound):
+                api.remove_container(container["Id"], force=True)
+            removed.append(",".join(container.get("Names") or [container["Id"][:12]]))
+    if removed:
+        log.info("removed %d container(s) left by a dativo that died: %s", len(removed), removed)
+    return removed
+
+
+class ContainerProcess(ConnectorProcess):
+    """A container, run through ``docker start --attach`` as the local process.
+
+    Signals and stops go to the container through the API; the container is removed once it
+    has ended (``wait``, ``stop``, ``kill_leftovers``), after its final state is read.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        api: docker.APIClient,
+        container_id: str,
+        docker_cli: str,
+        stdin: int | None,
+        env: Mapping[str, str],
+        options: RuntimeOptions,
+    ) -> None:
+        self.container_id = container_id
+        self._api, self._api_lock = api, threading.Lock()
+        self._finish_lock, self._finished = threading.Lock(), False
+        self._memory = options.memory
+        self._state: dict[str, Any] = {}
+        self._memory_limit = 0
+        self._usage = _Usage()
+        self._reaper = _start_reaper(docker_cli, container_id)
+        attach = [docker_cli, "start", "--attach", *(["--interactive"] if stdin is None else [])]
+        try:
+            super().__init__(name, [*attach, container_id], stdin, env)
+        except OSError:
+            self._finish()
+            raise
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        code = super().wait(timeout)
+        if code is not None:
+            self._finish()
+        return code
+
+    def signal_group(self, signum: int) -> None:
+        """Send ``signum`` to the container (its init passes it to the connector). Safe in a
+        signal handler: the API call runs on its own thread."""
+        threading.Thread(target=self._kill, args=(signum,), daemon=True).start()
+
+    def stop(self, grace_seconds: float) -> int:
+        """SIGTERM, then SIGKILL after ``grace_seconds`` (``docker stop``); the exit code."""
+        if self.returncode is None:
+            self._call(lambda: self._api.stop(self.container_id, timeout=math.ceil(grace_seconds)))
+        code = self._popen.wait()
+        self._finish()
+        return code
+
+    def kill_leftovers(self) -> None:
+        """Kill the container if it still runs, and remove it."""
+        if self.returncode is None:
+            self._kill(signal.SIGKILL)
+        self._finish()
+
+    def exit_reason(self) -> str | None:
+        if self._state.get("OOMKilled"):
+            limit = f" (limit {self._memory})" if self._memory else ""
+            return f"was killed: out of memory{limit}"
+        if self._state.get("Error"):
+            return f"could not start: {self._state['Error']}"
+        code = self.returncode
+        if code is not None and code > 128 and code - 128 in signal.valid_signals():
+            return f"killed by {signal.Signals(code - 128).name}"
+        return super().exit_reason()
+
+    def resources(self) -> tuple[int | None, float | None]:
+        """(peak memory bytes, CPU seconds) of the container, sampled from its cgroup; the
+        memory limit when it was killed for exceeding it. (None, None) when unreadable."""
+        peak, cpu = self._usage.peak_bytes, self._usage.cpu_seconds
+        if self._state.get("OOMKilled") and self._memory_limit:
+            peak = max(peak or 0, self._memory_limit)
+        return peak, cpu
+
+    def _kill(self, signum: int) -> None:
+        self._call(lambda: self._api.kill(self.container_id, signal=int(signum)))
+
+    def _call(self, request: Callable[[], _T]) -> _T | None:
+        """An API call about this container; None if it is gone or no longer running."""
+        with self._api_lock:
+            try:
+                return request()
+            except docker.errors.APIError as exc:
+                if exc.status_code in (404, 409):
+                    return None
+                raise
+
+    def _finish(self) -> None:
+        """Once the CLI has ended: read the final state, remove the container, stop the reaper."""
+        with self._finish_lock:
+            if self._finished:
+                return
+            self._finished = True
+            popen = getattr(self, "_popen", None)
+            if popen is not None:
+                try:
+                    popen.wait(_FINISH_SECONDS)
+                except subprocess.TimeoutExpired:
+                    popen.kill()
+            self._usage.done.set()
+            with contextlib.suppress(*_API_ERRORS):
+                info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
+                self._state = info.get("State") or {}
+                self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
+            with contextlib.suppress(*_API_ERRORS):
+                self._call(lambda: self._api.remove_container(self.container_id, force=True))
+            _stop_reaper(self._reaper)
+
+    def _sample(self) -> None:
+        """Until the container ends: its cgroup's memory (less inactive file cache, as
+        ``docker stats`` shows it) and CPU time, every ``_SAMPLE_SECONDS``."""
+        cgroup = None
+        while cgroup is None and not self._usage.done.is_set():
+            try:
+                info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
+            except _API_ERRORS:
+                return
+            state = info.get("State") or {}
+            if state.get("Status") not in ("created", "running"):
+                return
+            cgroup = _Cgroup.of_process(state["Pid"]) if state.get("Pid") else None
+            self._usage.done.wait(_SAMPLE_SECONDS)
+        while cgroup is not None and not self._usage.done.is_set():
+            figures = cgroup.read()
+            if figures is None:
+                return
+            self._usage.add(*figures)
+            self._usage.done.wait(_SAMPLE_SECONDS)
+
+
+class _Usage:
+    """The largest memory figure and the latest CPU figure seen."""
+
+    def __init__(self) -> None:
+        self.peak_bytes: int | None = None
+        self.cpu_seconds: float | None = None
+        self.done = threading.Event()
+
+    def add(self, memory_bytes: int, cpu_seconds: float) -> None:
+        self.peak_bytes = max(self.peak_bytes or 0, memory_bytes)
+        self.cpu_seconds = cpu_seconds
+
+
+@dataclass(frozen=True)
+class _Cgroup:
+    """The files of a container's cgroup (v1 or v2) under /sys/fs/cgroup."""
+
+    usage: Path
+    stat: Path
+    cpu: Path
+    v2: bool
+
+    @classmethod
+    def of_process(cls, pid: int) -> _Cgroup | None:
+        """The cgroup of host process ``pid``; None unless dativo shares the daemon's host."""
+        try:
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return None
+        paths = {}
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            for controller in controllers.split(",") or [""]:
+                paths[controller] = (controllers, path.lstrip("/"))
+        root = Path("/sys/fs/cgroup")
+        if "memory" in paths and "cpuacct" in paths:
+            memory, cpu = root.joinpath(*paths["memory"]), root.joinpath(*paths["cpuacct"])
+            found = cls(
+                memory / "memory.usage_in_bytes",
+                memory / "memory.stat",
+                cpu / "cpuacct.usage",
+                False,
+            )
+        elif "" in paths:
+            unified = root / paths[""][1]
+            found = cls(
+                unified / "memory.current", unified / "memory.stat", unified / "cpu.stat", True
+            )
+        else:
+            return None
+        return found if found.usage.exists() else None
+
+    def read(self) -> tuple[int, float] | None:
+        """(memory bytes less inactive file cache, CPU seconds); None once the cgroup is gone."""
+        try:
+            usage = int(self.usage.read_text())
+            stat = dict(line.split() for line in self.stat.read_text().splitlines())
+            cpu_text = self.cpu.read_text()
+        except (OSError, ValueError):
+            return None
+        inactive = int(stat.get("inactive_file" if self.v2 else "total_inactive_file", 0))
+        if self.v2:
+            cpu = dict(line.split() for line in cpu_text.splitlines())
+            return usage - inactive, int(cpu["usage_usec"]) / 1e6
+        return usage - inactive, int(cpu_text) / 1e9
+
+
+def _start_reaper(docker_cli: str, container_id: str) -> subprocess.Popen[bytes]:
+    """A process that removes the container unless told ``done``: if dativo dies, even by
+    SIGKILL, its end of the pipe closes and the reaper removes the container."""
+    script = 'read -r line; [ "$line" = done ] || exec "$1" rm --force "$2" >/dev/null 2>&1'
+    return subprocess.Popen(
+        ["sh", "-c", script, "dativo-reaper", docker_cli, container_id],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # not in dativo's process group: a Ctrl-C does not stop it
+    )
+
+
+def _stop_reaper(reaper: subprocess.Popen[bytes]) -> None:
+    stdin: IO[bytes] | None = reaper.stdin
+    if stdin is None:
+        return
+    with contextlib.suppress(OSError):
+        stdin.write(b"done\n")
+    with contextlib.suppress(OSError):
+        stdin.close()
+    reaper.wait()
