@@ -81,9 +81,13 @@ class Translator:
 
     def __init__(self) -> None:
         self.records = 0
-        self.per_stream: Counter[str] = Counter()
+        self.counts: dict[bytes, int] = {}  # records per stream, keyed by the encoded name
         self.last_state: Any = None
         self.track_states = True
+
+    @property
+    def per_stream(self) -> dict[str, int]:
+        return {name.decode(errors="replace"): n for name, n in self.counts.items()}
 
     def preamble(self) -> bytes:
         """Bytes to send before the first message."""
@@ -109,18 +113,25 @@ class AirbyteToSinger(Translator):
 
     def translate(self, lines: list[bytes]) -> bytes:
         out = []
+        counts = self.counts
         for line in lines:
             if not line:
+                continue
+            fast = _split_canonical_record(line)
+            if fast is not None:
+                stream, data = fast
+                counts[stream] = counts.get(stream, 0) + 1
+                out.append(b'{"type":"RECORD","stream":"' + stream + b'","record":' + data + b"}")
                 continue
             message = orjson.loads(line)
             kind = message.get("type")
             if kind == "RECORD":
                 record = message["record"]
-                stream = record["stream"]
-                self.per_stream[stream] += 1
-                self.records += 1
+                name = str(record["stream"])
+                key = name.encode()
+                counts[key] = counts.get(key, 0) + 1
                 out.append(
-                    orjson.dumps({"type": "RECORD", "stream": stream, "record": record.get("data")})
+                    orjson.dumps({"type": "RECORD", "stream": name, "record": record.get("data")})
                 )
             elif kind == "STATE":
                 self.state.merge(message["state"])
@@ -129,8 +140,32 @@ class AirbyteToSinger(Translator):
                 out.append(orjson.dumps({"type": "STATE", "value": self.last_state}))
             else:
                 self.events.observe(message)
+        self.records = sum(counts.values())
         out.append(b"")
         return b"\n".join(out)
+
+
+_CANONICAL_HEAD = b'{"type":"RECORD","record":{"stream":"'
+_DATA_KEY = b'","data":'
+_EMITTED_KEY = b',"emitted_at":'
+
+
+def _split_canonical_record(line: bytes) -> tuple[bytes, bytes] | None:
+    """``(stream, data)`` of a RECORD laid out as the Airbyte CDK writes it,
+    ``{"type":"RECORD","record":{"stream":"s","data":{...},"emitted_at":N}}``, without
+    decoding it; None for any other layout (then the line is decoded)."""
+    if not line.startswith(_CANONICAL_HEAD) or not line.endswith(b"}}"):
+        return None
+    name_end = line.find(_DATA_KEY, len(_CANONICAL_HEAD))
+    cut = line.rfind(_EMITTED_KEY)
+    if name_end < 0 or cut < name_end:
+        return None
+    stream = line[len(_CANONICAL_HEAD) : name_end]
+    data = line[name_end + len(_DATA_KEY) : cut]
+    emitted = line[cut + len(_EMITTED_KEY) : -2]
+    if b'"' in stream or b"\\" in stream or not data.startswith(b"{") or not data.endswith(b"}"):
+        return None
+    return (stream, data) if emitted.replace(b".", b"").isdigit() else None
 
 
 class SingerToAirbyte(Translator):
@@ -149,7 +184,8 @@ class SingerToAirbyte(Translator):
             kind = message.get("type")
             if kind == "RECORD":
                 stream = message["stream"]
-                self.per_stream[stream] += 1
+                key = str(stream).encode()
+                self.counts[key] = self.counts.get(key, 0) + 1
                 self.records += 1
                 out.append(
                     orjson.dumps(
