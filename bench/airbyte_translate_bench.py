@@ -95,11 +95,11 @@ def configured_catalog() -> dict:
     }
 
 
-def relay_once(path: Path, translate: bool) -> tuple[float, int]:
-    """Wall seconds and records relayed for one pass of ``path``."""
+def relay_once(path: Path, translate: bool) -> tuple[float, float, int]:
+    """Wall seconds, the relay's CPU seconds and records relayed for one pass of ``path``."""
     source = ConnectorProcess("cat", ["cat", str(path)], subprocess.DEVNULL)
     sink = ConnectorProcess("sink", ["sh", "-c", "cat > /dev/null"])
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     if translate:
         translator = AirbyteToSinger(configured_catalog(), AirbyteState(), AirbyteEvents("bench"))
         relay: Relay = TranslatingRelay(source.stdout.fileno(), sink.stdin.fileno(), translator)
@@ -111,7 +111,8 @@ def relay_once(path: Path, translate: bool) -> tuple[float, int]:
     relay.finish(source.wait() == 0)
     sink.close_stdin()
     sink.wait()
-    return time.perf_counter() - started, counter.records
+    cpu = time.process_time() - cpu_started
+    return time.perf_counter() - started, cpu, counter.records
 
 
 def main() -> int:
@@ -124,22 +125,27 @@ def main() -> int:
         "singer->singer (passthrough)": (singer_stream(args.records), False),
     }
     times: dict[str, list[float]] = {name: [] for name in arms}
+    cpu: dict[str, list[float]] = {name: [] for name in arms}
     for round_no in range(args.rounds):
         order = list(arms) if round_no % 2 == 0 else list(arms)[::-1]
         for name in order:
             path, translate = arms[name]
-            seconds, records = relay_once(path, translate)
+            seconds, cpu_seconds, records = relay_once(path, translate)
             if records != args.records:
                 print(f"{name}: relayed {records} records, expected {args.records}")
                 return 1
             times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
     print(f"{args.records:,} records, {args.rounds} alternating rounds, medians")
-    print(f"{'arm':<30}{'median s':>10}{'messages/s':>14}   individual s")
+    print(
+        f"{'arm':<30}{'median s':>10}{'messages/s':>14}{'relay CPU s':>13}"
+        f"{'msg/CPU s':>12}   individual s"
+    )
     for name, values in times.items():
-        median = statistics.median(values)
+        median, cpu_median = statistics.median(values), statistics.median(cpu[name])
         print(
-            f"{name:<30}{median:>10.3f}{args.records / median:>14,.0f}   "
-            + " ".join(f"{v:.3f}" for v in values)
+            f"{name:<30}{median:>10.3f}{args.records / median:>14,.0f}{cpu_median:>13.3f}"
+            f"{args.records / cpu_median:>12,.0f}   " + " ".join(f"{v:.3f}" for v in values)
         )
     translate_rate = args.records / statistics.median(times["airbyte->singer (translate)"])
     verdict = "PASS" if translate_rate >= TARGET_RATE else "FAIL"
