@@ -221,3 +221,18 @@ def test_progress_line_is_drawn_on_a_terminal_only(tmp_path, write_job, env):
 
     piped = subprocess.run([DATIVO, "run", str(job)], env=env, capture_output=True, timeout=30)
     assert piped.returncode == 0 and b"rec/s" not in piped.stderr
+
+
+def test_resource_figures_of_both_connectors_are_recorded(home, write_job, dativo):
+    job = write_job(source={"records": 50_000, "big_record_bytes": 30 * 1024 * 1024})
+    result = dativo("run", job)
+    assert result.returncode == 0, result.stderr
+    resources = last_run(home).resources
+    assert resources["source"]["connector"] == "fake_tap.py"
+    # the tap builds a 30 MB string and its JSON: its peak is well above the target's baseline
+    assert resources["source"]["peak_rss_bytes"] > 60 * 1024 * 1024
+    assert resources["target"]["peak_rss_bytes"] > 5 * 1024 * 1024
+    assert resources["source"]["cpu_s"] > 0 and resources["target"]["cpu_s"] > 0
+    assert "fake_tap.py " in result.stderr and " peak, " in result.stderr
+    table = dativo("runs").stdout.splitlines()
+    assert "PEAK MEM SRC/TGT" in table[0] and " MB/" in table[1]

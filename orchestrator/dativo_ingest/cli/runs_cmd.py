@@ -10,7 +10,18 @@ import orjson
 from dativo_ingest.pipeline.progress import human_bytes
 from dativo_ingest.state import RunRecord, open_store
 
-_COLUMNS = ("RUN", "STATE ID", "STARTED", "DURATION", "STATUS", "EXIT", "RECORDS", "BYTES", "ERROR")
+_COLUMNS = (
+    "RUN",
+    "STATE ID",
+    "STARTED",
+    "DURATION",
+    "STATUS",
+    "EXIT",
+    "RECORDS",
+    "BYTES",
+    "PEAK MEM SRC/TGT",
+    "ERROR",
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,8 +63,14 @@ def _row(run: RunRecord) -> tuple[str, ...]:
         exits,
         f"{run.records:,}",
         human_bytes(run.bytes),
+        _memory(run),
         error[:80],
     )
+
+
+def _memory(run: RunRecord) -> str:
+    peaks = [(run.resources.get(side) or {}).get("peak_rss_bytes") for side in ("source", "target")]
+    return "/".join(human_bytes(p) if p else "-" for p in peaks)
 
 
 def _code(code: int | None) -> str:

@@ -17,7 +17,7 @@ from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterrupted
 from dativo_ingest.install.programs import program_for
 from dativo_ingest.logging import get_logger
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
-from dativo_ingest.pipeline.progress import ProgressLine, human_bytes
+from dativo_ingest.pipeline.progress import ProgressLine, human_bytes, resource_summary
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signals
 from dativo_ingest.pipeline.stderr import StderrTail
 from dativo_ingest.pipeline.wiring import Wiring, wire
@@ -166,6 +166,8 @@ class _Supervisor:
         self.target_quit_early = False
 
     def run(self) -> None:
+        self.tap.monitor()
+        self.target.monitor()
         readers = [
             _thread(self.confirmed.consume, self.target.stdout),
             _thread(self.tap_log.consume, self.tap.stderr),
@@ -223,6 +225,16 @@ class _Supervisor:
         record.source_exit, record.target_exit = self.tap.returncode, self.target.returncode
         record.records, record.bytes = self.scanner.records, self.relay.bytes_in
         record.states_saved = self.confirmed.saved
+        record.resources = {
+            side: {
+                "connector": process.name,
+                "peak_rss_bytes": usage.peak_rss_bytes,
+                "cpu_s": usage.cpu_seconds and round(usage.cpu_seconds, 3),
+                "exit_reason": process.exit_reason(),
+            }
+            for side, process in (("source", self.tap), ("target", self.target))
+            for usage in (process.resources(),)
+        }
         record.streams = dict(
             getattr(self.scanner, "per_stream", None) or self.tap_log.records_per_stream
         )
@@ -303,7 +315,8 @@ class _Supervisor:
         )
         return (
             f"run {record.run_id} succeeded in {record.duration_s:.2f}s: "
-            f"{record.records:,} records{streams}, {human_bytes(record.bytes)}; {state}"
+            f"{record.records:,} records{streams}, {human_bytes(record.bytes)}; {state}; "
+            f"{resource_summary(record)}"
         )
 
 

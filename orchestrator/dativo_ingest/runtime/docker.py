@@ -35,8 +35,8 @@ from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logging import get_logger
 from dativo_ingest.registry import ConnectorSpec, load_registry
 from dativo_ingest.runtime.images import DockerError, connect, ensure_image, image_exists
-from dativo_ingest.runtime.options import RuntimeOptions
-from dativo_ingest.runtime.process import ConnectorProcess
+from dativo_ingest.runtime.options import Mount, RuntimeOptions
+from dativo_ingest.runtime.process import ConnectorProcess, ResourceUsage
 from dativo_ingest.runtime.program import Program
 
 log = get_logger(__name__)
@@ -146,7 +146,8 @@ class ContainerSpec:
         and configs hold inside. Airbyte: the run's files under /airbyte, the image's
         ``AIRBYTE_ENTRYPOINT``."""
         binds: dict[str, dict[str, str]] = {}
-        for mount in options.mounts or []:
+        for given in options.mounts or []:
+            mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
             if not Path(mount.path).exists():
                 raise DockerError(f"runtime.mounts: {mount.path} does not exist")
             binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
@@ -269,8 +270,13 @@ class ContainerProcess(ConnectorProcess):
         except OSError:
             self._finish()
             raise
-        self._sampler = threading.Thread(target=self._sample, daemon=True)
-        self._sampler.start()
+
+    def monitor(self) -> None:
+        """Start measuring: the CLI's exit is the container's; figures come from the
+        container's cgroup, not from the CLI process."""
+        self._exited = threading.Event()
+        threading.Thread(target=self._reap, daemon=True).start()
+        threading.Thread(target=self._sample, daemon=True).start()
 
     def wait(self, timeout: float | None = None) -> int | None:
         code = super().wait(timeout)
@@ -287,8 +293,8 @@ class ContainerProcess(ConnectorProcess):
         """SIGTERM, then SIGKILL after ``grace_seconds`` (``docker stop``); the exit code."""
         if self.returncode is None:
             self._call(lambda: self._api.stop(self.container_id, timeout=math.ceil(grace_seconds)))
-        code = self._popen.wait()
-        self._finish()
+        code = self.wait()
+        assert code is not None
         return code
 
     def kill_leftovers(self) -> None:
@@ -308,13 +314,13 @@ class ContainerProcess(ConnectorProcess):
             return f"killed by {signal.Signals(code - 128).name}"
         return super().exit_reason()
 
-    def resources(self) -> tuple[int | None, float | None]:
-        """(peak memory bytes, CPU seconds) of the container, sampled from its cgroup; the
-        memory limit when it was killed for exceeding it. (None, None) when unreadable."""
-        peak, cpu = self._usage.peak_bytes, self._usage.cpu_seconds
+    def resources(self) -> ResourceUsage:
+        """Peak memory and CPU seconds of the container, sampled from its cgroup every
+        0.05 s; the memory limit if it was killed for exceeding it. None when unreadable."""
+        peak = self._usage.peak_bytes
         if self._state.get("OOMKilled") and self._memory_limit:
             peak = max(peak or 0, self._memory_limit)
-        return peak, cpu
+        return ResourceUsage(peak, self._usage.cpu_seconds)
 
     def _kill(self, signum: int) -> None:
         self._call(lambda: self._api.kill(self.container_id, signal=int(signum)))
@@ -335,12 +341,9 @@ class ContainerProcess(ConnectorProcess):
             if self._finished:
                 return
             self._finished = True
-            popen = getattr(self, "_popen", None)
-            if popen is not None:
-                try:
-                    popen.wait(_FINISH_SECONDS)
-                except subprocess.TimeoutExpired:
-                    popen.kill()
+            if hasattr(self, "_popen") and ConnectorProcess.wait(self, _FINISH_SECONDS) is None:
+                self._popen.kill()  # the CLI outlived the container
+                ConnectorProcess.wait(self)
             self._usage.done.set()
             with contextlib.suppress(*_API_ERRORS):
                 info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}

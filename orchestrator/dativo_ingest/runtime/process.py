@@ -8,13 +8,24 @@ import fcntl
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 PIPE_SIZE = 1 << 20
+MEMORY_SAMPLE_SECONDS = 0.1
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+@dataclass(frozen=True)
+class ResourceUsage:
+    """What a connector used; None where it could not be measured."""
+
+    peak_rss_bytes: int | None
+    cpu_seconds: float | None
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -56,6 +67,9 @@ class ConnectorProcess:
         )
         for stream in (self._popen.stdin, self._popen.stdout):
             _enlarge_pipe(stream)
+        self._exited: threading.Event | None = None
+        self._peak_rss: int | None = None
+        self._cpu_seconds: float | None = None
 
     @property
     def pid(self) -> int:
@@ -78,14 +92,52 @@ class ConnectorProcess:
 
     @property
     def returncode(self) -> int | None:
-        return self._popen.poll()
+        if self._exited is None:
+            return self._popen.poll()
+        return self._popen.returncode
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit code, or None if still running after ``timeout`` seconds."""
-        try:
-            return self._popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        if self._exited is None:
+            try:
+                return self._popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
+        self._exited.wait(timeout)
+        return self._popen.returncode
+
+    def monitor(self) -> None:
+        """Start measuring: peak memory sampled from ``/proc``, CPU time from ``wait4``.
+
+        Call once every connector of the run is started (preexec_fn and threads don't mix).
+        """
+        self._exited = threading.Event()
+        threading.Thread(target=self._reap, daemon=True).start()
+        threading.Thread(target=self._sample_memory, daemon=True).start()
+
+    def _reap(self) -> None:
+        assert self._exited is not None
+        _, status, usage = os.wait4(self._popen.pid, 0)
+        self._cpu_seconds = usage.ru_utime + usage.ru_stime
+        self._popen.returncode = os.waitstatus_to_exitcode(status)
+        self._exited.set()
+
+    def _sample_memory(self) -> None:
+        assert self._exited is not None
+        status = Path(f"/proc/{self._popen.pid}/status")
+        while True:
+            try:
+                for line in status.read_bytes().splitlines():
+                    if line.startswith(b"VmHWM:"):
+                        self._peak_rss = max(self._peak_rss or 0, int(line.split()[1]) * 1024)
+            except (OSError, ValueError):
+                return
+            if self._exited.wait(MEMORY_SAMPLE_SECONDS):
+                return
+
+    def resources(self) -> ResourceUsage:
+        """Peak memory (sampled every 0.1 s) and CPU seconds, once the connector exited."""
+        return ResourceUsage(self._peak_rss, self._cpu_seconds)
 
     def signal_group(self, signum: int) -> None:
         """Send ``signum`` to the connector and every process it started."""
@@ -98,7 +150,7 @@ class ConnectorProcess:
             self.signal_group(signal.SIGTERM)
             if self.wait(grace_seconds) is None:
                 self.signal_group(signal.SIGKILL)
-        return self._popen.wait()
+        return self.wait()  # type: ignore[return-value]
 
     def kill_leftovers(self) -> None:
         """SIGKILL whatever is left of the connector's process group (its own children)."""

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS runs (
     states_saved INTEGER NOT NULL DEFAULT 0,
     streams     TEXT NOT NULL DEFAULT '{}',
     orchestrator_peak_rss_bytes INTEGER,
-    error       TEXT
+    error       TEXT,
+    resources   TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -64,6 +65,7 @@ CREATE TABLE IF NOT EXISTS locks (
 );
 """
 _RUN_COLUMNS = [f.name for f in fields(RunRecord)]
+_JSON_COLUMNS = ("streams", "resources")
 
 
 class SQLiteStateStore:
@@ -81,9 +83,16 @@ class SQLiteStateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot open the state store {path}: {exc}") from exc
         self._mutex = threading.Lock()
+
+    def _add_missing_columns(self) -> None:
+        """Upgrade a store written by an earlier version: add run columns it lacks."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "resources" not in have:
+            self._db.execute("ALTER TABLE runs ADD COLUMN resources TEXT NOT NULL DEFAULT '{}'")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -191,7 +200,8 @@ class SQLiteStateStore:
 
     def record_run(self, run: RunRecord) -> None:
         values = run.to_dict()
-        values["streams"] = orjson.dumps(values["streams"]).decode()
+        for column in _JSON_COLUMNS:
+            values[column] = orjson.dumps(values[column]).decode()
         placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
         with self._transaction() as db:
             db.execute(
@@ -209,7 +219,8 @@ class SQLiteStateStore:
         runs = []
         for row in rows:
             values = dict(zip(_RUN_COLUMNS, row, strict=True))
-            values["streams"] = orjson.loads(values["streams"])
+            for column in _JSON_COLUMNS:
+                values[column] = orjson.loads(values[column])
             runs.append(RunRecord(**values))
         return runs
 

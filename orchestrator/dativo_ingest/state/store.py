@@ -51,6 +51,7 @@ class RunRecord:
     streams: dict[str, int] = field(default_factory=dict)
     orchestrator_peak_rss_bytes: int | None = None
     error: str | None = None
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # per side
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
