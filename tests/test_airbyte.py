@@ -69,6 +69,7 @@ def test_faker_into_target_jsonl_state_per_stream_and_selection(tmp_path, faker,
     state = stored(dativo)["airbyte"]["streams"]
     assert set(state) == {"users", "purchases", "products"}
     assert "reported" not in first.stderr  # the source's counts match dativo's
+    assert "stream status: products COMPLETE, purchases COMPLETE, users COMPLETE" in first.stderr
 
     second = dativo("run", job, timeout=600)
     assert second.returncode == 0, second.stderr

@@ -313,10 +313,14 @@ class _Supervisor:
             if record.states_saved
             else "no state to save"
         )
+        statuses = ""
+        if self.events is not None and self.events.stream_status:
+            listed = ", ".join(f"{s} {v}" for s, v in sorted(self.events.stream_status.items()))
+            statuses = f"; stream status: {listed}"
         return (
             f"run {record.run_id} succeeded in {record.duration_s:.2f}s: "
             f"{record.records:,} records{streams}, {human_bytes(record.bytes)}; {state}; "
-            f"{resource_summary(record)}"
+            f"{resource_summary(record)}{statuses}"
         )
 
 
