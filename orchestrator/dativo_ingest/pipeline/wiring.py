@@ -97,29 +97,24 @@ def wire(
         parse = parse_target_state
 
     pair = (tap.protocol, target.protocol)
+    counter: SingerScanner | Translator
     if pair == ("singer", "singer"):
-        scanner = SingerScanner()
-        return Wiring(
-            tap_args,
-            target_args,
-            scanner,
-            lambda src, dst, progress: Relay(src, dst, scanner, progress),
-            parse,
-        )
-    translator: Translator
-    if pair == ("airbyte", "singer"):
-        translator = AirbyteToSinger(configured, AirbyteState(stored_value), events)
-    elif pair == ("singer", "airbyte"):
-        translator = SingerToAirbyte()
+        counter, relay_class = SingerScanner(), Relay
     else:
-        translator = AirbyteToAirbyte(AirbyteState(stored_value), events)
+        relay_class = TranslatingRelay
+        if pair == ("airbyte", "singer"):
+            counter = AirbyteToSinger(configured, AirbyteState(stored_value), events)
+        elif pair == ("singer", "airbyte"):
+            counter = SingerToAirbyte()
+        else:
+            counter = AirbyteToAirbyte(AirbyteState(stored_value), events)
+
+    def make_relay(source_fd: int, destination_fd: int, progress: Callable[..., None]) -> Relay:
+        return relay_class(source_fd, destination_fd, counter, progress)  # type: ignore[arg-type]
+
+    uses_events = tap.protocol == "airbyte"
     return Wiring(
-        tap_args,
-        target_args,
-        translator,
-        lambda src, dst, progress: TranslatingRelay(src, dst, translator, progress),
-        parse,
-        events,
+        tap_args, target_args, counter, make_relay, parse, events if uses_events else None
     )
 
 
