@@ -1,3 +1,3 @@
-"""Lean Singer target: one JSON-lines file per stream, STATE echoed once it is durable."""
+"""Lean Singer target: JSON-lines files per stream, committed atomically, durable STATE."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -14,10 +14,11 @@ if t.TYPE_CHECKING:
 
 ABOUT: dict[str, t.Any] = {
     "name": "target-jsonl",
-    "description": "Writes each stream's records to <destination_path>/<stream>.jsonl and "
-    "echoes a STATE once every record before it is on disk (fsync'ed).",
+    "description": "Writes each stream's records to JSON-lines files in destination_path, "
+    "each published whole by an atomic rename at a commit, and echoes a STATE once every "
+    "record before it is committed (fsync'ed).",
     "version": __version__,
-    "capabilities": ["about"],
+    "capabilities": ["about", "batch", "validate-records"],
     "settings": SCHEMA,
 }
 
@@ -44,10 +45,9 @@ def _as_markdown(about: dict[str, t.Any]) -> str:
     ]
     for name, spec in settings["properties"].items():
         required = "yes" if name in settings["required"] else "no"
-        default = spec.get("default", "")
-        lines.append(
-            f"| `{name}` | {spec['type']} | {required} | {default} | {spec['description']} |"
-        )
+        kind = " or ".join(spec["type"]) if isinstance(spec["type"], list) else spec["type"]
+        default = orjson.dumps(spec["default"]).decode() if "default" in spec else ""
+        lines.append(f"| `{name}` | {kind} | {required} | {default} | {spec['description']} |")
     return "\n".join(lines) + "\n"
 
 

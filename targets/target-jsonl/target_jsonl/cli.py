@@ -7,20 +7,22 @@ import sys
 import typing as t
 from pathlib import Path
 
+from dativo_connector_kit import ConnectorError, exit_on_error
 from target_jsonl import __version__, about
-from target_jsonl.errors import TargetError
-from target_jsonl.files import StreamFiles
+from target_jsonl.destination import Destination
 from target_jsonl.settings import load_settings
 from target_jsonl.target import Target
 
+PROGRAM = "target-jsonl"
 READ_BUFFER_BYTES = 1 << 20
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="target-jsonl",
-        description="Singer target: reads messages on stdin, appends each stream's records to "
-        "<destination_path>/<stream>.jsonl, echoes STATE values once they are durable.",
+        prog=PROGRAM,
+        description="Singer target: reads messages on stdin, writes each stream's records to "
+        "JSON-lines files in destination_path, committed atomically, and echoes STATE values "
+        "once they are durable.",
     )
     parser.add_argument(
         "--config",
@@ -42,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         default="markdown",
         help="format of --about (default: markdown)",
     )
-    parser.add_argument("--version", action="version", version=f"target-jsonl {__version__}")
+    parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
 
 
@@ -53,28 +55,34 @@ def _open_input(path: Path | None) -> t.BinaryIO:
     return path.open("rb", buffering=READ_BUFFER_BYTES)
 
 
+@exit_on_error(PROGRAM)
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; return its exit status."""
+    """Run the command; return its exit status (errors exit through ``exit_on_error``)."""
     args = _parser().parse_args(argv)
     if args.about:
         sys.stdout.write(about.render(args.format))
         return 0
+    settings = load_settings(args.config)
     try:
-        settings = load_settings(args.config)
         with (
             _open_input(args.input) as lines,
-            StreamFiles(settings.destination_path) as files,
+            Destination(
+                settings.destination_path, settings.compression, settings.max_file_bytes
+            ) as destination,
         ):
-            target = Target(settings, files, sys.stdout.buffer, sys.stderr)
+            if destination.leftovers_removed:
+                print(
+                    f"{PROGRAM}: removed {destination.leftovers_removed} uncommitted part "
+                    f"file(s) left by an interrupted run in {settings.destination_path}",
+                    file=sys.stderr,
+                )
+            target = Target(settings, destination, sys.stdout.buffer, sys.stderr)
             target.consume(lines)
-    except TargetError as exc:
-        print(f"target-jsonl: error: {exc}", file=sys.stderr)
-        return exc.exit_code
     except OSError as exc:
-        print(f"target-jsonl: error: {exc}", file=sys.stderr)
-        return 1
+        raise ConnectorError(str(exc)) from exc
     print(
-        f"target-jsonl: {target.records_written} records written to {settings.destination_path}",
+        f"{PROGRAM}: {target.records_written} records in {destination.files_published} "
+        f"file(s) written to {settings.destination_path}",
         file=sys.stderr,
     )
     return 0

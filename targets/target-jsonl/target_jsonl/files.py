@@ -1,4 +1,4 @@
-"""Per-stream JSON-lines files: buffered appends, made durable on demand (flush + fsync)."""
+"""One file being written: hidden ``.part`` name, plain or gzip, sealed by fsync."""
 
 from __future__ import annotations
 
@@ -7,61 +7,50 @@ import typing as t
 
 if t.TYPE_CHECKING:
     from pathlib import Path
-    from types import TracebackType
 
-BUFFER_BYTES = 1 << 20
+GZIP_LEVEL = 6
+PART_SUFFIX = ".part"
 
 
-class StreamFiles:
-    """One file ``<folder>/<stream>.jsonl`` per stream, opened in append mode on first use."""
+class PartFile:
+    """A file under construction, ``.<final name>.part`` beside its final name.
 
-    def __init__(self, folder: Path) -> None:
-        """Create the folder if it is missing."""
-        folder.mkdir(parents=True, exist_ok=True)
-        self._folder = folder
-        self._handles: dict[str, t.BinaryIO] = {}
-        self._unsynced: dict[str, t.BinaryIO] = {}
-        self._created_file = False
+    ``size`` counts the bytes of JSON lines written so far, before compression.
+    """
 
-    def append(self, stream: str, line: bytes) -> None:
-        """Buffer one line for the stream's file."""
-        handle = self._handles.get(stream) or self._open(stream)
-        handle.write(line)
-        self._unsynced[stream] = handle
+    def __init__(self, final_path: Path, compression: str) -> None:
+        """Create the hidden part file exclusively (an existing one is an error)."""
+        self.final_path = final_path
+        self.path = final_path.with_name(f".{final_path.name}{PART_SUFFIX}")
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        self._file = open(fd, "wb")  # noqa: SIM115 - closed by seal() or discard()
+        self._sink: t.BinaryIO = self._file
+        if compression == "gzip":
+            import gzip  # only when used: start-up is part of every run's time
 
-    def sync(self) -> None:
-        """Flush and fsync every file written since the last sync (and the folder, if it grew)."""
-        for handle in self._unsynced.values():
-            handle.flush()
-            os.fsync(handle.fileno())
-        self._unsynced.clear()
-        if self._created_file:
-            folder = os.open(self._folder, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
-            self._created_file = False
+            self._sink = gzip.GzipFile(
+                filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=self._file
+            )
+        self.size = 0
 
-    def close(self) -> None:
-        """Close every file; buffered lines are written but not fsync'ed."""
-        for handle in self._handles.values():
-            handle.close()
-        self._handles.clear()
+    def write(self, lines: bytes | bytearray) -> None:
+        """Add whole encoded lines (a chunk of them: each call is one write, or one
+        compression call for gzip)."""
+        self._sink.write(lines)
+        self.size += len(lines)
 
-    def __enter__(self) -> StreamFiles:
-        return self
+    def seal(self) -> None:
+        """End the gzip stream, flush, fsync and close the file."""
+        if self._sink is not self._file:
+            self._sink.close()  # writes the gzip trailer; leaves the file open
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _open(self, stream: str) -> t.BinaryIO:
-        path = self._folder / f"{stream}.jsonl"
-        self._created_file |= not path.exists()
-        handle = self._handles[stream] = path.open("ab", buffering=BUFFER_BYTES)
-        return handle
+    def discard(self) -> None:
+        """Close and remove the file without publishing it."""
+        try:
+            self._sink.close()
+        finally:
+            self._file.close()
+            self.path.unlink(missing_ok=True)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import orjson
 
-from target_jsonl.errors import ConfigError
+from dativo_connector_kit import ConfigurationError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
+
+MEGABYTE = 1_000_000
 
 SCHEMA: dict[str, t.Any] = {
     "type": "object",
@@ -19,22 +21,50 @@ SCHEMA: dict[str, t.Any] = {
         "destination_path": {
             "type": "string",
             "minLength": 1,
-            "description": "Folder receiving one `<stream>.jsonl` file per stream; "
-            "created if missing. Files are appended to, never truncated.",
+            "description": "Folder receiving the files (created if missing): "
+            "`<stream>-<run start, UTC>-<sequence>.jsonl`, each made visible whole by an "
+            "atomic rename when it is committed, and never modified afterwards.",
+        },
+        "compression": {
+            "type": "string",
+            "enum": ["none", "gzip"],
+            "default": "none",
+            "description": "`gzip` writes `.jsonl.gz` files (compression level 6).",
+        },
+        "max_file_size_mb": {
+            "type": ["number", "null"],
+            "exclusiveMinimum": 0,
+            "default": None,
+            "description": "Close a stream's file and start the next one once this many "
+            "megabytes (1 MB = 1,000,000 bytes) of JSON lines were written to it, before "
+            "compression. Unset: files are only cut at commits.",
         },
         "batch_size_rows": {
             "type": "integer",
             "minimum": 1,
-            "default": 10000,
-            "description": "At a STATE message, checkpoint (flush, fsync, echo the state) "
-            "once this many records were written since the last checkpoint.",
+            "default": 100000,
+            "description": "Commit (publish the files, fsync, echo the latest STATE) as "
+            "soon as this many records arrived since the last commit.",
         },
         "max_batch_age_seconds": {
             "type": "number",
             "minimum": 0,
-            "default": 5,
-            "description": "At a STATE message, checkpoint once this many seconds have "
-            "passed since the last checkpoint, however few records arrived.",
+            "default": 30,
+            "description": "A STATE arriving this many seconds or more after the last "
+            "commit triggers a commit, however few records arrived. `0` commits at every "
+            "STATE.",
+        },
+        "add_record_metadata": {
+            "type": "boolean",
+            "default": False,
+            "description": "Add singer-sdk's `_sdc_*` metadata fields to every record.",
+        },
+        "validate_records": {
+            "type": "boolean",
+            "default": False,
+            "description": "Check every record against its stream's schema (types, "
+            "required fields, date-time strings); a mismatch stops the run naming the "
+            "stream, the record's key and the field.",
         },
     },
     "required": ["destination_path"],
@@ -45,6 +75,8 @@ _IS_TYPE: dict[str, Callable[[object], bool]] = {
     "string": lambda value: isinstance(value, str),
     "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
     "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    "boolean": lambda value: isinstance(value, bool),
+    "null": lambda value: value is None,
 }
 
 
@@ -53,8 +85,19 @@ class Settings:
     """Validated, read-only configuration."""
 
     destination_path: Path
+    compression: str
+    max_file_size_mb: float | None
     batch_size_rows: int
     max_batch_age_seconds: float
+    add_record_metadata: bool
+    validate_records: bool
+
+    @property
+    def max_file_bytes(self) -> int | None:
+        """The rotation size in bytes, or None when files are only cut at commits."""
+        if self.max_file_size_mb is None:
+            return None
+        return max(1, round(self.max_file_size_mb * MEGABYTE))
 
 
 def load_settings(paths: Iterable[Path]) -> Settings:
@@ -66,7 +109,7 @@ def load_settings(paths: Iterable[Path]) -> Settings:
 
 
 def validate(config: dict[str, t.Any]) -> Settings:
-    """Return typed settings, or raise ``ConfigError`` listing every problem by key."""
+    """Return typed settings, or raise ``ConfigurationError`` listing every problem by key."""
     properties = SCHEMA["properties"]
     errors = [f"unknown setting {key!r}" for key in config if key not in properties]
     errors += [
@@ -79,21 +122,27 @@ def validate(config: dict[str, t.Any]) -> Settings:
     ]
     if errors:
         known = ", ".join(properties)
-        raise ConfigError(f"invalid config ({'; '.join(errors)}); known settings: {known}")
+        raise ConfigurationError(f"invalid config ({'; '.join(errors)}); known settings: {known}")
     values = {key: config.get(key, spec.get("default")) for key, spec in properties.items()}
-    return Settings(
-        destination_path=Path(values["destination_path"]),
-        batch_size_rows=values["batch_size_rows"],
-        max_batch_age_seconds=float(values["max_batch_age_seconds"]),
-    )
+    values["destination_path"] = Path(values["destination_path"])
+    values["max_batch_age_seconds"] = float(values["max_batch_age_seconds"])
+    return Settings(**values)
 
 
 def _problem(key: str, value: t.Any, spec: dict[str, t.Any]) -> str | None:
     """Describe how one setting's value breaks its schema, or return None."""
-    if not _IS_TYPE[spec["type"]](value):
-        return f"setting {key!r} must be of type {spec['type']}, got {type(value).__name__}"
+    types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+    if not any(_IS_TYPE[name](value) for name in types):
+        expected = " or ".join(types)
+        return f"setting {key!r} must be of type {expected}, got {type(value).__name__}"
+    if value is None:
+        return None
+    if "enum" in spec and value not in spec["enum"]:
+        return f"setting {key!r} must be one of {spec['enum']}, got {value!r}"
     if "minimum" in spec and value < spec["minimum"]:
         return f"setting {key!r} must be at least {spec['minimum']}, got {value}"
+    if "exclusiveMinimum" in spec and value <= spec["exclusiveMinimum"]:
+        return f"setting {key!r} must be greater than {spec['exclusiveMinimum']}, got {value}"
     if "minLength" in spec and len(value) < spec["minLength"]:
         return f"setting {key!r} must not be empty"
     return None
@@ -104,9 +153,9 @@ def _read_object(path: Path) -> dict[str, t.Any]:
     try:
         value = orjson.loads(path.read_bytes())
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from exc
     except orjson.JSONDecodeError as exc:
-        raise ConfigError(f"config file {path} is not valid JSON: {exc}") from exc
+        raise ConfigurationError(f"config file {path} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
-        raise ConfigError(f"config file {path} must hold a JSON object")
+        raise ConfigurationError(f"config file {path} must hold a JSON object")
     return value
