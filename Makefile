@@ -27,7 +27,7 @@ $(CONNECTORS)/%/.installed: $(VENV)/.installed $$(shell find taps/$$* targets/$$
 	@src=$$(ls -d taps/$* targets/$* 2>/dev/null | head -n 1); \
 	echo "installing $* from $$src"; \
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CONNECTORS)/$* && \
-	$(UV) pip install --quiet --python $(CONNECTORS)/$*/bin/python "./$$src" && \
+	$(UV) pip install --quiet --compile-bytecode --python $(CONNECTORS)/$*/bin/python "./$$src" && \
 	mkdir -p $(CONNECTORS)/bin && \
 	if [ -e $(CONNECTORS)/$*/bin/$* ]; then ln -sf ../$*/bin/$* $(CONNECTORS)/bin/$*; fi && touch $@
 
