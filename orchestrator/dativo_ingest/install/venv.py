@@ -55,6 +55,7 @@ class ConnectorEnv:
                 "pip",
                 "install",
                 "--quiet",
+                "--compile-bytecode",
                 "--python",
                 str(self.executable("python")),
                 *self.requirements,
