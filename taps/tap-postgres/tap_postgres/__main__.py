@@ -1,0 +1,5 @@
+"""Run the tap as ``python -m tap_postgres``."""
+
+from tap_postgres.cli import main
+
+main()
