@@ -1,1 +1,3 @@
-"""Singer tap for CSV files: one full-table stream per configured file."""
+"""Singer tap for CSV files: one stream per configured file, folder or glob."""
+
+__version__ = "0.2.0"

@@ -1,5 +1,5 @@
 """Run the tap as ``python -m tap_csv``."""
 
-from tap_csv.tap import TapCSV
+from tap_csv.cli import main
 
-TapCSV.cli()
+main()

@@ -1,141 +1,141 @@
-"""tap-csv run as a real program: about, discovery, sync, selection and file errors."""
+"""tap-csv run as a real program: about, discovery, sync, selection, --test and exit codes."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
 CUSTOMERS = "id,name,country\n1,Ada,GB\n2,Grace,US\n3,Linus,SE\n"
 ORDERS = "id,customer_id,amount\n10,1,9.50\n11,3,120.00\n"
+SETTINGS = {
+    "entity",
+    "path",
+    "keys",
+    "header",
+    "columns",
+    "delimiter",
+    "quotechar",
+    "encoding",
+    "compression",
+    "schema",
+    "infer_rows",
+    "replication_key",
+    "incremental",
+    "on_bad_row",
+}
 
 
 @pytest.fixture
-def tap(connector_exe) -> str:
-    return connector_exe("tap-csv")
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    (tmp_path / "customers.csv").write_text(CUSTOMERS)
-    (tmp_path / "orders.csv").write_text(ORDERS)
+def config(tap_csv) -> dict:
     files = [
-        {"entity": "customers", "path": str(tmp_path / "customers.csv"), "keys": ["id"]},
-        {"entity": "orders", "path": str(tmp_path / "orders.csv")},
+        {"entity": "customers", "path": tap_csv.file("customers.csv", CUSTOMERS), "keys": ["id"]},
+        {"entity": "orders", "path": tap_csv.file("orders.csv", ORDERS)},
     ]
-    return write_json(tmp_path / "tap.json", {"files": files})
+    return {"files": files}
 
 
-def write_json(path: Path, value: object) -> Path:
-    path.write_text(json.dumps(value))
-    return path
-
-
-def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(arg) for arg in args], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-def messages(stdout: str) -> list[dict]:
-    return [json.loads(line) for line in stdout.splitlines()]
-
-
-def discover(tap: str, config: Path) -> dict:
-    result = run(tap, "--config", config, "--discover")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def test_about_json_describes_the_files_setting(tap: str) -> None:
-    result = run(tap, "--about", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    about = json.loads(result.stdout)
+def test_about_json_describes_every_setting(tap_csv) -> None:
+    run = tap_csv.run({}, "--about", "--format", "json")
+    assert run.returncode == 0, run.stderr
+    about = json.loads(run.stdout)
     assert about["name"] == "tap-csv"
     assert {"discover", "catalog", "state"} <= set(about["capabilities"])
     entry = about["settings"]["properties"]["files"]["items"]["properties"]
-    assert set(entry) == {"entity", "path", "keys"}
+    assert set(entry) == SETTINGS
+    assert all(entry[name].get("description") for name in SETTINGS)
 
 
-def test_discover_lists_streams_with_key_properties(tap: str, config: Path) -> None:
-    streams = {entry["tap_stream_id"]: entry for entry in discover(tap, config)["streams"]}
-    assert set(streams) == {"customers", "orders"}
-    assert streams["customers"]["key_properties"] == ["id"]
-    assert streams["orders"]["key_properties"] == []
-    assert list(streams["customers"]["schema"]["properties"]) == ["id", "name", "country"]
-    assert streams["orders"]["schema"]["properties"]["amount"] == {"type": ["string", "null"]}
-
-
-def test_sync_emits_schema_then_records_then_state(tap: str, config: Path) -> None:
-    result = run(tap, "--config", config)
-    assert result.returncode == 0, result.stderr
-    sent = messages(result.stdout)
-    customers = [m for m in sent if m.get("stream") == "customers"]
+def test_sync_emits_schema_then_typed_records_then_state(tap_csv, config: dict) -> None:
+    run = tap_csv.sync(config)
+    customers = [m for m in run.messages if m.get("stream") == "customers"]
     assert customers[0]["type"] == "SCHEMA"
     assert customers[0]["key_properties"] == ["id"]
     assert [m["record"] for m in customers[1:]] == [
-        {"id": "1", "name": "Ada", "country": "GB"},
-        {"id": "2", "name": "Grace", "country": "US"},
-        {"id": "3", "name": "Linus", "country": "SE"},
+        {"id": 1, "name": "Ada", "country": "GB"},
+        {"id": 2, "name": "Grace", "country": "US"},
+        {"id": 3, "name": "Linus", "country": "SE"},
     ]
-    records = [m for m in sent if m["type"] == "RECORD"]
-    assert len(records) == 5
-    assert records[-1]["record"] == {"id": "11", "customer_id": "3", "amount": "120.00"}
-    assert sent[-1]["type"] == "STATE"
-    assert set(sent[-1]["value"]["bookmarks"]) == {"customers", "orders"}
+    assert run.records("orders") == [
+        {"id": 10, "customer_id": 1, "amount": 9.5},
+        {"id": 11, "customer_id": 3, "amount": 120.0},
+    ]
+    assert run.messages[-1]["type"] == "STATE"
+    assert set(run.states[-1]["bookmarks"]) == {"customers", "orders"}
 
 
-def test_sync_accepts_a_state_file(tap: str, config: Path, tmp_path: Path) -> None:
-    state = write_json(tmp_path / "state.json", {"bookmarks": {"customers": {}}})
-    result = run(tap, "--config", config, "--state", state)
-    assert result.returncode == 0, result.stderr
-    sent = messages(result.stdout)
-    assert len([m for m in sent if m["type"] == "RECORD"]) == 5
-    assert sent[-1]["type"] == "STATE"
+def test_discovered_catalog_describes_and_selects_streams(tap_csv, config: dict) -> None:
+    config["files"][1]["replication_key"] = "id"
+    catalog = tap_csv.discover(config)
+    streams = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
+    assert set(streams) == {"customers", "orders"}
+    assert streams["customers"]["key_properties"] == ["id"]
+    assert list(streams["customers"]["schema"]["properties"]) == ["id", "name", "country"]
+    assert streams["orders"]["schema"]["properties"]["amount"] == {"type": ["number", "null"]}
+    assert streams["orders"]["replication_key"] == "id"
+    assert streams["orders"]["replication_method"] == "INCREMENTAL"
+    assert streams["customers"]["replication_method"] == "FULL_TABLE"
 
-
-def test_catalog_deselects_a_stream_and_a_field(tap: str, config: Path, tmp_path: Path) -> None:
-    catalog = discover(tap, config)
     for entry in catalog["streams"]:
         for item in entry["metadata"]:
             if entry["tap_stream_id"] == "orders" and item["breadcrumb"] == []:
                 item["metadata"]["selected"] = False
-            if item["breadcrumb"] == ["properties", "country"]:
-                item["metadata"]["selected"] = False
-    result = run(tap, "--config", config, "--catalog", write_json(tmp_path / "cat.json", catalog))
-    assert result.returncode == 0, result.stderr
-    sent = messages(result.stdout)
-    assert {m["stream"] for m in sent if m["type"] in {"SCHEMA", "RECORD"}} == {"customers"}
-    records = [m["record"] for m in sent if m["type"] == "RECORD"]
-    assert records[0] == {"id": "1", "name": "Ada"}
-    assert len(records) == 3
+            if item["breadcrumb"] in (["properties", "country"], ["properties", "id"]):
+                item["metadata"]["selected"] = False  # a key property stays: automatic
+    run = tap_csv.sync(config, catalog=catalog)
+    assert {m["stream"] for m in run.messages if m["type"] in {"SCHEMA", "RECORD"}} == {"customers"}
+    assert run.records() == [
+        {"id": 1, "name": "Ada"},
+        {"id": 2, "name": "Grace"},
+        {"id": 3, "name": "Linus"},
+    ]
 
 
-@pytest.mark.parametrize("mode", [[], ["--discover"]])
-def test_missing_file_fails_and_names_it(tap: str, tmp_path: Path, mode: list[str]) -> None:
-    missing = tmp_path / "nowhere.csv"
-    config = write_json(tmp_path / "tap.json", {"files": [{"entity": "x", "path": str(missing)}]})
-    result = run(tap, "--config", config, *mode)
-    assert result.returncode != 0
-    assert str(missing) in result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
+def test_test_flag_reads_one_record_of_each_stream(tap_csv, config: dict) -> None:
+    run = tap_csv.run(config, "--test")
+    assert run.returncode == 0, run.stderr
+    assert run.records("customers") == [{"id": 1, "name": "Ada", "country": "GB"}]
+    assert len(run.records("orders")) == 1
 
 
-def test_key_that_is_not_a_column_fails_and_names_it(tap: str, config: Path) -> None:
-    settings = json.loads(config.read_text())
-    settings["files"][1]["keys"] = ["order_id"]
-    result = run(tap, "--config", write_json(config, settings))
-    assert result.returncode != 0
-    assert "order_id" in result.stderr
-    assert "orders.csv" in result.stderr
+@pytest.mark.parametrize("mode", [[], ["--discover"], ["--test"]])
+def test_missing_file_exits_2_naming_it(tap_csv, mode: list[str]) -> None:
+    missing = str(tap_csv.tmp_path / "nowhere.csv")
+    run = tap_csv.run({"files": [{"entity": "x", "path": missing}]}, *mode)
+    assert run.returncode == 2
+    assert "tap-csv: ConfigurationError: " in run.stderr
+    assert f"files[0] (entity 'x'): no file matches path '{missing}'" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stdout == ""
 
 
-def test_row_wider_than_the_header_fails_with_its_line(tap: str, tmp_path: Path) -> None:
-    (tmp_path / "bad.csv").write_text("id,name\n1,Ada\n2,Grace,extra\n")
-    files = [{"entity": "bad", "path": str(tmp_path / "bad.csv")}]
-    result = run(tap, "--config", write_json(tmp_path / "tap.json", {"files": files}))
-    assert result.returncode != 0
-    assert "bad.csv line 3" in result.stderr
+def test_invalid_settings_are_all_reported_with_exit_2(tap_csv, config: dict) -> None:
+    config["files"][0]["delimter"] = ";"
+    config["files"][1]["schema"] = {"amount": "decimal"}
+    run = tap_csv.run(config)
+    assert run.returncode == 2
+    assert "'delimter' was unexpected" in run.stderr
+    assert "'decimal' is not one of" in run.stderr
+
+    entry = {"entity": "customers", "path": config["files"][0]["path"], "header": False}
+    run = tap_csv.run({"files": [entry, dict(entry, columns=["a", "a"])]})
+    assert run.returncode == 2
+    assert "entity 'customers' is configured more than once" in run.stderr
+    assert "files[0] (entity 'customers'): `header: false` needs `columns`" in run.stderr
+    assert "files[1] (entity 'customers'): `columns` repeats names" in run.stderr
+
+
+def test_columns_named_by_settings_must_exist(tap_csv, config: dict) -> None:
+    config["files"][1]["keys"] = ["order_id"]
+    config["files"][1]["replication_key"] = "updated_at"
+    run = tap_csv.run(config)
+    assert run.returncode == 2
+    assert "['order_id', 'updated_at']" in run.stderr
+    assert "orders.csv" in run.stderr
+
+
+def test_unreadable_config_file_exits_2(tap_csv) -> None:
+    run = tap_csv.run(tap_csv.tmp_path / "absent.json")
+    assert run.returncode == 2
+    assert "tap-csv: ConfigurationError: cannot read the config" in run.stderr
+    assert "absent.json" in run.stderr
