@@ -47,9 +47,10 @@ def test_each_commit_writes_new_files_and_runs_never_collide(parquet):
 def test_compression_codec_is_applied(parquet):
     stream = parquet.encode(parquet.schema(), parquet.record(id_=1, name="x"))
     for codec, expected in (("snappy", "SNAPPY"), ("none", "UNCOMPRESSED"), ("zstd", "ZSTD")):
+        before = set(parquet.files())
         assert parquet.run(stream, compression=codec).returncode == 0
-        newest = parquet.files()[-1]
-        assert pq.ParquetFile(newest).metadata.row_group(0).column(0).compression == expected
+        (written,) = set(parquet.files()) - before  # names sort by second, not by run
+        assert pq.ParquetFile(written).metadata.row_group(0).column(0).compression == expected
 
 
 def test_kill_9_mid_batch_leaves_no_partial_file_and_echoed_states_covered(parquet):
