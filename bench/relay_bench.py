@@ -1,13 +1,14 @@
-"""Relay benchmark: `dativo run` against the bare shell pipe of the same tap and target.
+"""Relay benchmark: `dativo run` against the bare shell pipe and a peer tool (`meltano run`).
 
-Both arms run the same two programs (bench/programs/replay_tap.py replaying a cached synthetic
-Singer stream, bench/programs/count_sink.py counting it), alternating round by round. Two
-profiles: ``singer`` (the tap writes message by message, the sink decodes every message, as
-real connectors do) and ``raw`` (1 MiB block copies into a byte-scanning sink: the harshest
-case for the relay, where it is the only work left). Wall
-times are medians, the ratio is dativo / bare. The orchestrator's peak RSS comes from its own
-run history (`dativo runs --json`), cross-checked by polling the dativo process with psutil.
-Every run must exit 0 and the sink must have counted every record.
+Every arm runs the same two programs (bench/programs/replay_tap.py replaying a cached synthetic
+Singer stream, bench/programs/count_sink.py counting it), in an order that rotates round by
+round. Two profiles: ``singer`` (the tap writes message by message, the sink decodes every
+message, as real connectors do) and ``raw`` (1 MiB block copies into a byte-scanning sink: the
+harshest case for a relay, where it is the only work left). Wall times are medians; ratios are
+against the bare pipe and against each peer. The orchestrator's peak RSS comes from its own run
+history (`dativo runs --json`), cross-checked by polling the dativo process with psutil; a
+peer's peak RSS is polled the same way. Every run must exit 0 and the sink must have counted
+every record.
 
 Usage: .venv/bin/python bench/relay_bench.py [--records 2000000] [--rounds 5] [--quick]
 See bench/README.md.
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -36,6 +38,7 @@ except ImportError:  # --bare-only runs on any python3; the dativo arm then lose
     psutil = None
 
 BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
 PROGRAMS = BENCH_DIR / "programs"
 DATA_DIR = BENCH_DIR / "data"
 TAP = PROGRAMS / "replay_tap.py"
@@ -50,6 +53,14 @@ RATIO_LIMIT = 1.15
 RSS_LIMIT_MIB = 80.0
 RSS_GROWTH_LIMIT_MIB = 8.0
 FIXED_COST_LIMIT_S = 0.5
+
+MELTANO_SPEC = "meltano==4.4.1"  # the newest release at the time; installs on Python 3.11
+MELTANO_ENV = {  # no telemetry, no version check against PyPI: a run makes no network call
+    "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "MELTANO_DISABLE_TRACKING": "true",
+    "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
+    "MELTANO_SNOWPLOW_COLLECTOR_ENDPOINTS": "[]",
+}
 
 
 class BenchError(Exception):
@@ -80,10 +91,13 @@ class Measurement:
 
 @dataclass
 class Workspace:
-    """Files for one section: tap and sink configs, the job file, a private DATIVO_HOME."""
+    """One section's temporary folder and the tap and sink settings every arm uses."""
 
     root: Path
     records: int
+    profile: str
+    tap_settings: dict[str, object]
+    sink_settings: dict[str, object]
 
     @property
     def tap_config(self) -> Path:
@@ -97,13 +111,38 @@ class Workspace:
     def count_file(self) -> Path:
         return self.root / "count.json"
 
-    @property
-    def job(self) -> Path:
-        return self.root / "job.yaml"
+
+@dataclass
+class ArmRuns:
+    """One arm's measurements over the counted rounds of a section."""
+
+    seconds: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+    rss_history_bytes: list[int | None] = field(default_factory=list)
+    rss_psutil_bytes: list[int | None] = field(default_factory=list)
+
+    def add(self, m: Measurement) -> None:
+        self.seconds.append(m.seconds)
+        self.cpu_s.append(m.cpu_s)
+        self.rss_history_bytes.append(m.rss_history)
+        self.rss_psutil_bytes.append(m.rss_psutil)
 
     @property
-    def home(self) -> Path:
-        return self.root / "dativo-home"
+    def median_s(self) -> float | None:
+        return median(self.seconds)
+
+    @property
+    def cpu_median_s(self) -> float | None:
+        return median(self.cpu_s)
+
+    def peak_rss(self) -> tuple[int | None, str]:
+        """Largest RSS seen in any round, preferring the tool's own figure to polling."""
+        sources = {"history": self.rss_history_bytes, "psutil": self.rss_psutil_bytes}
+        for source, values in sources.items():
+            known = [v for v in values if v is not None]
+            if known and len(known) == len(values):
+                return max(known), source
+        return None, "n/a"
 
 
 @dataclass
@@ -112,44 +151,25 @@ class SectionResult:
     profile: str
     records: int
     data_bytes: int
-    bare_s: list[float] = field(default_factory=list)
-    dativo_s: list[float] = field(default_factory=list)
-    bare_cpu_s: list[float] = field(default_factory=list)
-    dativo_cpu_s: list[float] = field(default_factory=list)
-    rss_history_bytes: list[int | None] = field(default_factory=list)
-    rss_psutil_bytes: list[int | None] = field(default_factory=list)
+    arms: dict[str, ArmRuns] = field(default_factory=dict)
 
-    @property
-    def bare_median(self) -> float:
-        return statistics.median(self.bare_s)
+    def median(self, arm: str) -> float | None:
+        runs = self.arms.get(arm)
+        return runs.median_s if runs else None
 
-    @property
-    def dativo_median(self) -> float | None:
-        return median(self.dativo_s)
-
-    @property
-    def ratio(self) -> float | None:
-        med = self.dativo_median
-        return None if med is None else med / self.bare_median
+    def ratio(self, arm: str, base: str, cpu: bool = False) -> float | None:
+        """Median wall time (or CPU time) of ``arm`` over that of ``base``."""
+        if arm not in self.arms or base not in self.arms:
+            return None
+        top, bottom = self.arms[arm], self.arms[base]
+        if cpu:
+            top_s, bottom_s = top.cpu_median_s, bottom.cpu_median_s
+        else:
+            top_s, bottom_s = top.median_s, bottom.median_s
+        return None if top_s is None or not bottom_s else top_s / bottom_s
 
     def add(self, arm: str, m: Measurement) -> None:
-        if arm == "bare":
-            self.bare_s.append(m.seconds)
-            self.bare_cpu_s.append(m.cpu_s)
-            return
-        self.dativo_s.append(m.seconds)
-        self.dativo_cpu_s.append(m.cpu_s)
-        self.rss_history_bytes.append(m.rss_history)
-        self.rss_psutil_bytes.append(m.rss_psutil)
-
-    def peak_rss(self) -> tuple[int | None, str]:
-        """Largest orchestrator RSS seen in any round, preferring dativo's own figure."""
-        sources = {"history": self.rss_history_bytes, "psutil": self.rss_psutil_bytes}
-        for source, values in sources.items():
-            known = [v for v in values if v is not None]
-            if known and len(known) == len(values):
-                return max(known), source
-        return None, "n/a"
+        self.arms.setdefault(arm, ArmRuns()).add(m)
 
 
 def median(values: list[float]) -> float | None:
@@ -163,34 +183,24 @@ def ensure_data(records: int) -> Path:
     """Return the cached stream for ``records``, generating it on first use."""
     path = DATA_DIR / f"events-{DATA_FORMAT}-{records}.singer"
     if not path.exists():
-        log(f"generating {path.relative_to(BENCH_DIR.parent)} ...")
+        log(f"generating {path.relative_to(REPO_DIR)} ...")
         cmd = [sys.executable, str(GENERATOR), "--records", str(records), "--out", str(path)]
         subprocess.run(cmd, check=True)
     return path
 
 
 def prepare_workspace(root: Path, data: Path, section: Section) -> Workspace:
-    """Write the tap/sink configs and the dativo job file that both arms share."""
-    records = section.records
-    ws = Workspace(root=root, records=records)
-    ws.home.mkdir()
+    """Write the tap and sink config files that every arm's programs read."""
     tap_extra, sink_extra = PROFILES[section.profile]
-    tap_config = {"path": str(data), **tap_extra}
-    ws.tap_config.write_text(json.dumps(tap_config), encoding="utf-8")
-    sink_config = {"count_file": str(ws.count_file), **sink_extra}
-    ws.sink_config.write_text(json.dumps(sink_config), encoding="utf-8")
-    # JSON scalars and flow mappings are valid YAML; no YAML library needed.
-    ws.job.write_text(
-        f"tenant_id: bench\n"
-        f"name: relay-{section.profile}-{records}\n"
-        f"source:\n"
-        f"  executable: {json.dumps(str(TAP))}\n"
-        f"  config: {json.dumps(tap_config)}\n"
-        f"target:\n"
-        f"  executable: {json.dumps(str(SINK))}\n"
-        f"  config: {json.dumps(sink_config)}\n",
-        encoding="utf-8",
+    ws = Workspace(
+        root=root,
+        records=section.records,
+        profile=section.profile,
+        tap_settings={"path": str(data), **tap_extra},
+        sink_settings={"count_file": str(root / "count.json"), **sink_extra},
     )
+    ws.tap_config.write_text(json.dumps(ws.tap_settings), encoding="utf-8")
+    ws.sink_config.write_text(json.dumps(ws.sink_settings), encoding="utf-8")
     return ws
 
 
@@ -238,7 +248,7 @@ def timed(
 
 
 def program_env() -> dict[str, str]:
-    """The environment for both arms, set up as a user's shell would be.
+    """The environment for every arm, set up as a user's shell would be.
 
     ``python3`` on PATH is the harness's own interpreter: the programs start with
     ``#!/usr/bin/env python3``, and a pyenv or asdf shim there adds 50-100 ms to every start
@@ -254,35 +264,163 @@ def program_env() -> dict[str, str]:
     return env
 
 
-def run_bare(ws: Workspace) -> Measurement:
-    tap = f"{shlex.quote(str(TAP))} --config {shlex.quote(str(ws.tap_config))}"
-    sink = f"{shlex.quote(str(SINK))} --config {shlex.quote(str(ws.sink_config))}"
-    script = f"set -o pipefail; {tap} | {sink} > /dev/null"
-    return timed(["bash", "-c", script], ws, "bare", program_env())
+class Arm(ABC):
+    """One way of running the section's tap into its sink.
+
+    ``rounds`` caps the counted rounds the arm takes part in (the first ones of each section);
+    None means every round.
+    """
+
+    name = ""
+    spec = ""  # the package a peer arm runs, for the report
+    rounds: int | None = None
+
+    @abstractmethod
+    def prepare(self, ws: Workspace) -> None:
+        """Write whatever the arm needs in the section's folder; once, before any round."""
+
+    @abstractmethod
+    def run(self, ws: Workspace) -> Measurement:
+        """Run the section's tap into its sink once; fail unless every record arrived."""
 
 
-def run_dativo(ws: Workspace, dativo: str) -> Measurement:
-    env = {**program_env(), "DATIVO_HOME": str(ws.home)}
-    cmd = [dativo, "run", str(ws.job), "--full-refresh"]
-    measured = timed(cmd, ws, "dativo", env, poll_rss=True)
-    return replace(measured, rss_history=rss_from_history(dativo, env))
+class BareArm(Arm):
+    """`bash -c 'set -o pipefail; tap | sink > /dev/null'`: the baseline."""
+
+    name = "bare"
+
+    def prepare(self, ws: Workspace) -> None:
+        """Nothing to write: the tap and sink config files are all the pipe needs."""
+
+    def run(self, ws: Workspace) -> Measurement:
+        tap = f"{shlex.quote(str(TAP))} --config {shlex.quote(str(ws.tap_config))}"
+        sink = f"{shlex.quote(str(SINK))} --config {shlex.quote(str(ws.sink_config))}"
+        script = f"set -o pipefail; {tap} | {sink} > /dev/null"
+        return timed(["bash", "-c", script], ws, self.name, program_env())
 
 
-def rss_from_history(dativo: str, env: dict[str, str]) -> int | None:
-    """The newest run's ``orchestrator_peak_rss_bytes`` from `dativo runs --json`, if any."""
-    proc = subprocess.run(
-        [dativo, "runs", "--json", "--limit", "1"], capture_output=True, text=True, env=env
-    )
-    if proc.returncode != 0:
-        return None
+class DativoArm(Arm):
+    """`dativo run job.yaml --full-refresh` with a private DATIVO_HOME per section."""
+
+    name = "dativo"
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+
+    @staticmethod
+    def job(ws: Workspace) -> Path:
+        return ws.root / "job.yaml"
+
+    def env(self, ws: Workspace) -> dict[str, str]:
+        return {**program_env(), "DATIVO_HOME": str(ws.root / "dativo-home")}
+
+    def prepare(self, ws: Workspace) -> None:
+        (ws.root / "dativo-home").mkdir()
+        # JSON scalars and flow mappings are valid YAML; no YAML library needed.
+        self.job(ws).write_text(
+            f"tenant_id: bench\n"
+            f"name: relay-{ws.profile}-{ws.records}\n"
+            f"source:\n"
+            f"  executable: {json.dumps(str(TAP))}\n"
+            f"  config: {json.dumps(ws.tap_settings)}\n"
+            f"target:\n"
+            f"  executable: {json.dumps(str(SINK))}\n"
+            f"  config: {json.dumps(ws.sink_settings)}\n",
+            encoding="utf-8",
+        )
+
+    def run(self, ws: Workspace) -> Measurement:
+        env = self.env(ws)
+        cmd = [self.executable, "run", str(self.job(ws)), "--full-refresh"]
+        measured = timed(cmd, ws, self.name, env, poll_rss=True)
+        return replace(measured, rss_history=self.rss_from_history(env))
+
+    def rss_from_history(self, env: dict[str, str]) -> int | None:
+        """The newest run's ``orchestrator_peak_rss_bytes`` from `dativo runs --json`, if any."""
+        proc = subprocess.run(
+            [self.executable, "runs", "--json", "--limit", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        if proc.returncode != 0:
+            return None
+        try:
+            runs = json.loads(proc.stdout)
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(runs, list) or not runs or not isinstance(runs[0], dict):
+            return None
+        value = runs[0].get("orchestrator_peak_rss_bytes")
+        return value if isinstance(value, int) else None
+
+
+class MeltanoArm(Arm):
+    """`meltano run tap-replay target-count --full-refresh` in a throwaway project per section.
+
+    Both plugins are custom and have no ``pip_url``: Meltano then installs nothing and runs
+    ``executable`` as given (an absolute path here). The system database (SQLite in the
+    project's .meltano folder) is the state backend, Meltano's default; it is created by the
+    warm-up round.
+    """
+
+    name = "meltano"
+    spec = MELTANO_SPEC
+
+    def __init__(self, executable: str, rounds: int) -> None:
+        self.executable = executable
+        self.rounds = rounds
+
+    @staticmethod
+    def project(ws: Workspace) -> Path:
+        return ws.root / "meltano-project"
+
+    def prepare(self, ws: Workspace) -> None:
+        project = self.project(ws)
+        project.mkdir()
+        # JSON flow mappings are valid YAML; no YAML library needed.
+        (project / "meltano.yml").write_text(
+            f"project_id: dativo-relay-bench\n"
+            f"send_anonymous_usage_stats: false\n"
+            f"default_environment: bench\n"
+            f"environments:\n"
+            f"- name: bench\n"
+            f"plugins:\n"
+            f"  extractors:\n"
+            f"  - name: tap-replay\n"
+            f"    namespace: tap_replay\n"
+            f"    executable: {json.dumps(str(TAP))}\n"
+            f"    capabilities: [state]\n"
+            f"    config: {json.dumps(ws.tap_settings)}\n"
+            f"  loaders:\n"
+            f"  - name: target-count\n"
+            f"    namespace: target_count\n"
+            f"    executable: {json.dumps(str(SINK))}\n"
+            f"    config: {json.dumps(ws.sink_settings)}\n",
+            encoding="utf-8",
+        )
+
+    def run(self, ws: Workspace) -> Measurement:
+        env = {**program_env(), **MELTANO_ENV}
+        cmd = [self.executable, "--cwd", str(self.project(ws))]
+        cmd += ["run", "tap-replay", "target-count", "--full-refresh"]
+        return timed(cmd, ws, self.name, env, poll_rss=True)
+
+
+def install_meltano(rounds: int) -> MeltanoArm:
+    """Install ``MELTANO_SPEC`` into its own environment under .connectors/pypi, once."""
+    from dativo_ingest.install import ConnectorEnv, InstallError  # only peers need dativo
+
+    log(f"{MELTANO_SPEC}: its environment in .connectors/pypi (installed on first use) ...")
     try:
-        runs = json.loads(proc.stdout)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(runs, list) or not runs or not isinstance(runs[0], dict):
-        return None
-    value = runs[0].get("orchestrator_peak_rss_bytes")
-    return value if isinstance(value, int) else None
+        env = ConnectorEnv(REPO_DIR / ".connectors" / "pypi" / MELTANO_SPEC, (MELTANO_SPEC,))
+        env.ensure()
+    except InstallError as exc:
+        raise BenchError(f"{exc}\nskip the peer with --peers none") from exc
+    return MeltanoArm(str(env.executable("meltano")), rounds)
+
+
+PEERS: dict[str, Callable[[int], Arm]] = {"meltano": install_meltano}
 
 
 class RssPoller:
@@ -320,33 +458,38 @@ class RssPoller:
 # --- one section --------------------------------------------------------------------------
 
 
-def run_section(section: Section, dativo: str | None, warmup: int) -> SectionResult:
+def round_order(arms: list[Arm], round_no: int) -> list[Arm]:
+    """The arms taking part in this round, rotated by the round number: who goes first turns."""
+    taking_part = [a for a in arms if a.rounds is None or round_no < a.rounds]
+    shift = round_no % len(taking_part)
+    return taking_part[shift:] + taking_part[:shift]
+
+
+def run_section(section: Section, arms: list[Arm], warmup: int) -> SectionResult:
     data = ensure_data(section.records)
     result = SectionResult(section.name, section.profile, section.records, data.stat().st_size)
     with tempfile.TemporaryDirectory(prefix="dativo-bench-") as tmp:
         ws = prepare_workspace(Path(tmp), data, section)
-        arms: list[tuple[str, Callable[[], Measurement]]] = [("bare", lambda: run_bare(ws))]
-        if dativo:
-            arms.append(("dativo", lambda: run_dativo(ws, dativo)))
+        for arm in arms:
+            arm.prepare(ws)
         for _ in range(warmup):
-            for _name, run in arms:
-                run()
+            for arm in arms:
+                arm.run(ws)
         for round_no in range(section.rounds):
-            order = arms if round_no % 2 == 0 else arms[::-1]  # alternate who goes first
-            for name, run in order:
-                result.add(name, run())
-            log(progress_line(section, round_no, result))
+            measured = {arm.name: arm.run(ws) for arm in round_order(arms, round_no)}
+            for name, m in measured.items():
+                result.add(name, m)
+            log(progress_line(section, round_no, measured))
     return result
 
 
-def progress_line(section: Section, round_no: int, result: SectionResult) -> str:
+def progress_line(section: Section, round_no: int, measured: dict[str, Measurement]) -> str:
     line = f"[{section.name} {section.profile} {section.records}]"
     line += f" round {round_no + 1}/{section.rounds}"
-    line += f" bare {result.bare_s[-1]:.3f}s"
-    if result.dativo_s:
-        line += f" dativo {result.dativo_s[-1]:.3f}s"
-        hist, polled = result.rss_history_bytes[-1], result.rss_psutil_bytes[-1]
-        line += f" rss history {mib(hist)} psutil {mib(polled)}"
+    for name, m in measured.items():
+        line += f" {name} {m.seconds:.3f}s"
+        rss = {"history": m.rss_history, "psutil": m.rss_psutil}
+        line += "".join(f" rss {source} {mib(v)}" for source, v in rss.items() if v is not None)
     return line
 
 
@@ -361,42 +504,36 @@ def evaluate_targets(results: list[SectionResult]) -> list[dict[str, object]]:
     """Check the issue's targets against whatever sections were run with dativo."""
     checks: list[dict[str, object]] = []
 
-    def add(name: str, value: float | None, limit: float) -> None:
-        ok = None if value is None else value <= limit
+    def add(name: str, value: float | None, limit: float | None) -> None:
+        ok = None if value is None or limit is None else value <= limit
         checks.append({"target": name, "value": value, "limit": limit, "ok": ok})
 
-    with_dativo = [r for r in results if r.dativo_s]
+    with_dativo = [r for r in results if "dativo" in r.arms]
     for r in with_dativo:
+        ratio, records = r.ratio("dativo", "bare"), f"{r.records:,} records"
         if r.name == "main":
-            add(f"dativo/bare wall ratio, {r.records:,} records", r.ratio, RATIO_LIMIT)
+            add(f"dativo/bare wall ratio, {records}", ratio, RATIO_LIMIT)
         if r.name == "raw":
-            checks.append(
-                {
-                    "target": f"raw-profile ratio, {r.records:,} records (reported)",
-                    "value": r.ratio,
-                    "limit": None,
-                    "ok": None,
-                }
-            )
+            add(f"raw-profile ratio, {records} (reported)", ratio, None)
         if r.name == "fixed":
-            add(f"dativo median wall s, {r.records} records", r.dativo_median, FIXED_COST_LIMIT_S)
-        peak, _ = r.peak_rss()
-        add(f"orchestrator peak RSS MiB, {r.records:,} records", mib_value(peak), RSS_LIMIT_MIB)
-    peaks = {r.name: mib_value(r.peak_rss()[0]) for r in with_dativo}
+            add(f"dativo median wall s, {records}", r.median("dativo"), FIXED_COST_LIMIT_S)
+        peak, _ = r.arms["dativo"].peak_rss()
+        add(f"orchestrator peak RSS MiB, {records}", mib_value(peak), RSS_LIMIT_MIB)
+    peaks = {r.name: mib_value(r.arms["dativo"].peak_rss()[0]) for r in with_dativo}
     if peaks.get("main") is not None and peaks.get("rss") is not None:
         growth = peaks["main"] - peaks["rss"]
         add("orchestrator RSS growth MiB, main vs rss section", growth, RSS_GROWTH_LIMIT_MIB)
     return checks
 
 
-def relay_only_ratio(results: list[SectionResult]) -> float | None:
-    """The main ratio with each arm's 10-record time subtracted: the per-record relay cost."""
+def relay_only_ratio(results: list[SectionResult], arm: str) -> float | None:
+    """The main section's ``arm``/bare ratio with each one's 10-record time subtracted."""
     by_name = {r.name: r for r in results}
     main, fixed = by_name.get("main"), by_name.get("fixed")
-    if not (main and fixed and main.dativo_median and fixed.dativo_median):
+    if not (main and fixed and main.median(arm) and fixed.median(arm)):
         return None
-    bare = main.bare_median - fixed.bare_median
-    return (main.dativo_median - fixed.dativo_median) / bare if bare > 0 else None
+    bare = main.median("bare") - fixed.median("bare")
+    return (main.median(arm) - fixed.median(arm)) / bare if bare > 0 else None
 
 
 def mib_value(value: int | None) -> float | None:
@@ -407,29 +544,82 @@ def fmt(value: float | None, spec: str = ".3f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def render_table(results: list[SectionResult], checks: list[dict[str, object]]) -> str:
-    head = f"{'section':<8}{'profile':<8}{'records':>11}{'MB':>8}"
-    head += f"{'bare s':>9}{'dativo s':>10}{'ratio':>8}"
-    head += f"{'bare CPU s':>12}{'dativo CPU s':>14}{'dativo peak RSS':>22}"
-    lines = ["medians of alternated rounds; CPU = user + system of each arm's whole process tree"]
-    lines += [head, "-" * len(head)]
+def arm_names(results: list[SectionResult]) -> list[str]:
+    """Every arm that ran, in the order it was first seen: bare, dativo, then peers."""
+    return list(dict.fromkeys(name for r in results for name in r.arms))
+
+
+def ratio_pairs(names: list[str]) -> list[tuple[str, str]]:
+    """(arm, base) for every ratio reported: each arm over bare, then dativo over each peer."""
+    pairs = [(name, "bare") for name in names if name != "bare"]
+    peers = [name for name in names if name not in ("bare", "dativo")]
+    return pairs + [("dativo", peer) for peer in peers if "dativo" in names]
+
+
+def table(head: list[str], rows: list[list[str]]) -> list[str]:
+    """Right-aligned columns, the first two left-aligned, with a rule under the header."""
+    grid = [head, *rows]
+    widths = [max(len(row[i]) for row in grid) + 2 for i in range(len(head))]
+
+    def cell(i: int, text: str) -> str:
+        return text.ljust(widths[i]) if i < 2 else text.rjust(widths[i])
+
+    lines = ["".join(cell(i, c) for i, c in enumerate(row)).rstrip() for row in grid]
+    lines.insert(1, "-" * sum(widths))
+    return lines
+
+
+def wall_table(results: list[SectionResult], names: list[str]) -> list[str]:
+    pairs = ratio_pairs(names)
+    head = ["section", "profile", "records", "MB", *(f"{n} s" for n in names)]
+    head += [*(f"{a}/{b}" for a, b in pairs), "rounds"]
+    rows = []
     for r in results:
-        peak, source = r.peak_rss()
-        rss = "-" if not r.dativo_s else f"{fmt(mib_value(peak), '.1f')} MiB ({source})"
-        lines.append(
-            f"{r.name:<8}{r.profile:<8}{r.records:>11,}{r.data_bytes / MB:>8.1f}"
-            f"{r.bare_median:>9.3f}"
-            f"{fmt(r.dativo_median):>10}{fmt(r.ratio):>8}{fmt(median(r.bare_cpu_s)):>12}"
-            f"{fmt(median(r.dativo_cpu_s)):>14}{rss:>22}"
+        runs = [r.arms.get(n, ArmRuns()) for n in names]
+        rows.append(
+            [r.name, r.profile, f"{r.records:,}", f"{r.data_bytes / MB:.1f}"]
+            + [fmt(a.median_s) for a in runs]
+            + [fmt(r.ratio(a, b)) for a, b in pairs]
+            + ["/".join(str(len(a.seconds)) for a in runs)]
         )
-    relay_only = relay_only_ratio(results)
-    if relay_only is not None:
-        lines.append(f"relay-only ratio (main less each arm's 10-record time): {relay_only:.3f}")
+    return table(head, rows)
+
+
+def cost_table(results: list[SectionResult], names: list[str]) -> list[str]:
+    pairs = ratio_pairs(names)
+    polled = [name for name in names if name != "bare"]
+    head = ["section", "profile", *(f"{n} CPU s" for n in names)]
+    head += [*(f"{a}/{b}" for a, b in pairs), *(f"{n} peak RSS" for n in polled)]
+    rows = []
+    for r in results:
+        runs = {n: r.arms.get(n, ArmRuns()) for n in names}
+        row = [r.name, r.profile] + [fmt(a.cpu_median_s, ".2f") for a in runs.values()]
+        row += [fmt(r.ratio(a, b, cpu=True)) for a, b in pairs]
+        for name in polled:
+            peak, source = runs[name].peak_rss()
+            row.append("-" if peak is None else f"{mib_value(peak):.1f} MiB ({source})")
+        rows.append(row)
+    return table(head, rows)
+
+
+def render_table(
+    results: list[SectionResult], checks: list[dict[str, object]], context: dict[str, object]
+) -> str:
+    names = arm_names(results)
+    lines = [f"{key}: {value}" for key, value in context.items()]
+    lines += ["", "wall time: medians of rounds in rotating order; rounds = counted runs per arm"]
+    lines += wall_table(results, names)
+    lines += ["", "cost: CPU = user + system of each arm's process tree, medians and their ratios;"]
+    lines += ["peak RSS = the tool's own process only (not its connectors), largest of the rounds"]
+    lines += cost_table(results, names)
+    for name in names[1:]:
+        value = relay_only_ratio(results, name)
+        if value is not None:
+            lines.append(f"relay-only {name}/bare (main less each 10-record time): {value:.3f}")
     lines += ["", "individual wall times, s (in run order):"]
     for r in results:
-        lines.append(f"  {r.name:<6} bare   " + " ".join(f"{s:.3f}" for s in r.bare_s))
-        if r.dativo_s:
-            lines.append(f"  {r.name:<6} dativo " + " ".join(f"{s:.3f}" for s in r.dativo_s))
+        for name, runs in r.arms.items():
+            lines.append(f"  {r.name:<6} {name:<8}" + " ".join(f"{s:.3f}" for s in runs.seconds))
     if checks:
         lines += ["", "targets:"]
         for c in checks:
@@ -439,18 +629,30 @@ def render_table(results: list[SectionResult], checks: list[dict[str, object]]) 
     return "\n".join(lines)
 
 
-def report_json(results: list[SectionResult], checks: list[dict[str, object]]) -> str:
+def report_json(
+    results: list[SectionResult], checks: list[dict[str, object]], context: dict[str, object]
+) -> str:
+    names = arm_names(results)
     sections = []
     for r in results:
-        peak, source = r.peak_rss()
-        extra = {"bare_median_s": r.bare_median, "dativo_median_s": r.dativo_median}
-        extra |= {"bare_cpu_median_s": median(r.bare_cpu_s)}
-        extra |= {"dativo_cpu_median_s": median(r.dativo_cpu_s)}
-        extra |= {"ratio": r.ratio, "peak_rss_bytes": peak, "peak_rss_source": source}
-        sections.append(asdict(r) | extra)
-    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}
-    doc = {"machine": machine, "sections": sections, "relay_only_ratio": relay_only_ratio(results)}
-    return json.dumps(doc | {"targets": checks}, indent=2)
+        arms = {}
+        for name, runs in r.arms.items():
+            peak, source = runs.peak_rss()
+            arms[name] = asdict(runs) | {
+                "median_s": runs.median_s,
+                "cpu_median_s": runs.cpu_median_s,
+                "peak_rss_bytes": peak,
+                "peak_rss_source": source,
+            }
+        pairs = ratio_pairs(names)
+        ratios = {f"{a}/{b}": r.ratio(a, b) for a, b in pairs}
+        cpu_ratios = {f"{a}/{b}": r.ratio(a, b, cpu=True) for a, b in pairs}
+        info = {"name": r.name, "profile": r.profile, "records": r.records}
+        info |= {"data_bytes": r.data_bytes, "arms": arms}
+        sections.append(info | {"ratios": ratios, "cpu_ratios": cpu_ratios})
+    relay_only = {n: relay_only_ratio(results, n) for n in names if n != "bare"}
+    doc = context | {"sections": sections, "relay_only_ratio": relay_only, "targets": checks}
+    return json.dumps(doc, indent=2)
 
 
 # --- command line -------------------------------------------------------------------------
@@ -458,6 +660,11 @@ def report_json(results: list[SectionResult], checks: list[dict[str, object]]) -
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages: how busy it was besides the benchmark."""
+    return [round(value, 2) for value in os.getloadavg()]
 
 
 def find_dativo(explicit: str | None) -> str:
@@ -483,14 +690,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="main,raw,rss,fixed",
         help="comma-separated subset of main,raw,rss,fixed",
     )
+    parser.add_argument(
+        "--peers", default="meltano", help=f"peer tools to run ({','.join(PEERS)}) or 'none'"
+    )
+    parser.add_argument(
+        "--peer-rounds", type=int, default=3, help="counted rounds per section for each peer"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 2 rounds")
     parser.add_argument("--bare-only", action="store_true", help="time the bare pipe alone")
     parser.add_argument("--dativo", help="dativo executable (default: next to sys.executable)")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
-    if min(args.rounds, args.rss_rounds, args.fixed_rounds) < 1 or args.warmup < 0:
-        parser.error("rounds must be >= 1 and --warmup >= 0")
+    if min(args.rounds, args.rss_rounds, args.fixed_rounds, args.peer_rounds) < 1:
+        parser.error("rounds must be >= 1")
+    if args.warmup < 0:
+        parser.error("--warmup must be >= 0")
     if args.quick:
         args.records, args.rounds, args.rss_records, args.rss_rounds = 20_000, 2, 2_000, 2
         args.fixed_rounds, args.warmup = 3, 0
@@ -511,19 +726,45 @@ def plan(args: argparse.Namespace) -> list[Section]:
     return [every[name] for name in wanted]
 
 
+def peer_names(spec: str) -> list[str]:
+    wanted = [name.strip() for name in spec.split(",") if name.strip() not in ("", "none")]
+    unknown = set(wanted) - set(PEERS)
+    if unknown:
+        raise BenchError(f"unknown peer(s) {sorted(unknown)}; choose from {sorted(PEERS)} or none")
+    return wanted
+
+
+def build_arms(args: argparse.Namespace) -> list[Arm]:
+    """Bare, then dativo, then each peer (installed on first use)."""
+    arms: list[Arm] = [BareArm()]
+    if args.bare_only:
+        return arms
+    arms.append(DativoArm(find_dativo(args.dativo)))
+    arms += [PEERS[name](args.peer_rounds) for name in peer_names(args.peers)]
+    return arms
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         log("note: PYTHONDONTWRITEBYTECODE is set here; the measured programs run without it")
+    machine = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "platform": sys.platform}
+    load_start = load_average()
     try:
         sections = plan(args)
-        dativo = None if args.bare_only else find_dativo(args.dativo)
-        results = [run_section(s, dativo, args.warmup) for s in sections]
+        arms = build_arms(args)
+        results = [run_section(s, arms, args.warmup) for s in sections]
     except BenchError as exc:
         log(f"relay_bench: {exc}")
         return 2
+    context: dict[str, object] = {
+        "machine": machine,
+        "load_average_1_5_15_min": {"start": load_start, "end": load_average()},
+        "peers": {arm.name: arm.spec for arm in arms if arm.spec},
+    }
     checks = evaluate_targets(results)
-    print(report_json(results, checks) if args.json else render_table(results, checks))
+    report = report_json if args.json else render_table
+    print(report(results, checks, context))
     missed = any(c["ok"] is False for c in checks)
     return 1 if args.check and missed else 0
 
