@@ -42,8 +42,10 @@ from dativo_ingest.runtime.program import Program
 log = get_logger(__name__)
 MANAGED_LABEL = "dativo.managed"
 CONTAINER_UID = 65532  # the containers' user when dativo runs as root (distroless "nonroot")
+RUN_FOLDER = "/dativo"  # the run's private folder, inside the container
 AIRBYTE_FOLDER = "/airbyte"
-_SAMPLE_SECONDS = 0.05
+_SAMPLE_SECONDS = 0.02
+_FIND_SECONDS = 0.005
 _FINISH_SECONDS = 10.0
 _API_ERRORS = (docker.errors.DockerException, requests.RequestException)
 _T = TypeVar("_T")
@@ -142,27 +144,31 @@ class ContainerSpec:
         workdir: Path,
         api: docker.APIClient,
     ) -> ContainerSpec:
-        """Singer: the run's folder and the mounts at the same paths, so paths in ``args``
-        and configs hold inside. Airbyte: the run's files under /airbyte, the image's
-        ``AIRBYTE_ENTRYPOINT``."""
+        """The run's files (config, catalog, state) are read-only under /dativo, or under
+        /airbyte for Airbyte images, whose ``AIRBYTE_ENTRYPOINT`` runs; the paths in ``args``
+        follow. ``runtime.mounts`` are at the same paths as on the host, so paths in configs
+        hold; the working folder is dativo's when it is inside one of them."""
         binds: dict[str, dict[str, str]] = {}
         for given in options.mounts or []:
             mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
             if not Path(mount.path).exists():
                 raise DockerError(f"runtime.mounts: {mount.path} does not exist")
             binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
-        command = [str(arg) for arg in args]
-        entrypoint = list(program.container_argv) or None
-        if program.protocol == "airbyte":
-            for index, arg in enumerate(args):
-                if isinstance(arg, Path) and arg.parent == workdir:
-                    command[index] = f"{AIRBYTE_FOLDER}/{arg.name}"
-                    binds[str(arg)] = {"bind": command[index], "mode": "ro"}
-            entrypoint = _airbyte_entrypoint(api, image) or entrypoint
-        else:
-            binds[str(workdir)] = {"bind": str(workdir), "mode": "ro"}
         cwd = Path.cwd()
         inside = any(cwd == Path(b) or Path(b) in cwd.parents for b in binds)
+        airbyte = program.protocol == "airbyte"
+        folder = AIRBYTE_FOLDER if airbyte else RUN_FOLDER
+        command = [str(arg) for arg in args]
+        for index, arg in enumerate(args):
+            if Path(arg).parent == workdir:
+                command[index] = f"{folder}/{Path(arg).name}"
+                if airbyte:  # file by file: the image has its code under /airbyte
+                    binds[str(arg)] = {"bind": command[index], "mode": "ro"}
+        if not airbyte:
+            binds[str(workdir)] = {"bind": RUN_FOLDER, "mode": "ro"}
+        entrypoint = list(program.container_argv) or None
+        if airbyte:
+            entrypoint = _airbyte_entrypoint(api, image) or entrypoint
         return cls(entrypoint, command, binds, str(cwd) if inside else None)
 
     def host_config(self, options: RuntimeOptions) -> dict[str, Any]:
@@ -215,8 +221,9 @@ def _owner_labels() -> dict[str, str]:
 
 
 def _owner_alive(labels: Mapping[str, str]) -> bool:
+    """Whether the dativo process that created the container still runs (pid and start time)."""
     try:
-        started = psutil.Process(int(labels.get("dativo.pid", "0"))).create_time()
+        started = psutil.Process(int(labels.get("dativo.pid", ""))).create_time()
     except (psutil.NoSuchProcess, ValueError):
         return False
     return abs(started - float(labels.get("dativo.pid_started") or 0)) < 1.0
@@ -293,8 +300,8 @@ class ContainerProcess(ConnectorProcess):
         """SIGTERM, then SIGKILL after ``grace_seconds`` (``docker stop``); the exit code."""
         if self.returncode is None:
             self._call(lambda: self._api.stop(self.container_id, timeout=math.ceil(grace_seconds)))
-        code = self.wait()
-        assert code is not None
+        while (code := self.wait(1.0)) is None:  # the CLI started the container after the stop
+            self._kill(signal.SIGKILL)
         return code
 
     def kill_leftovers(self) -> None:
@@ -316,7 +323,8 @@ class ContainerProcess(ConnectorProcess):
 
     def resources(self) -> ResourceUsage:
         """Peak memory and CPU seconds of the container, sampled from its cgroup every
-        0.05 s; the memory limit if it was killed for exceeding it. None when unreadable."""
+        0.02 s (the last interval is missed); the memory limit if it was killed for exceeding
+        it. None when unreadable (another host, another cgroup layout)."""
         peak = self._usage.peak_bytes
         if self._state.get("OOMKilled") and self._memory_limit:
             peak = max(peak or 0, self._memory_limit)
@@ -326,14 +334,17 @@ class ContainerProcess(ConnectorProcess):
         self._call(lambda: self._api.kill(self.container_id, signal=int(signum)))
 
     def _call(self, request: Callable[[], _T]) -> _T | None:
-        """An API call about this container; None if it is gone or no longer running."""
+        """An API call about this container; None if it failed (gone, no longer running,
+        or the daemon did not answer: logged)."""
         with self._api_lock:
             try:
                 return request()
             except docker.errors.APIError as exc:
-                if exc.status_code in (404, 409):
-                    return None
-                raise
+                if exc.status_code not in (404, 409):
+                    log.warning("Docker, container %s: %s", self.container_id[:12], exc)
+            except _API_ERRORS as exc:
+                log.warning("Docker, container %s: %s", self.container_id[:12], exc)
+            return None
 
     def _finish(self) -> None:
         """Once the CLI has ended: read the final state, remove the container, stop the reaper."""
@@ -345,34 +356,24 @@ class ContainerProcess(ConnectorProcess):
                 self._popen.kill()  # the CLI outlived the container
                 ConnectorProcess.wait(self)
             self._usage.done.set()
-            with contextlib.suppress(*_API_ERRORS):
-                info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
-                self._state = info.get("State") or {}
-                self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
-            with contextlib.suppress(*_API_ERRORS):
-                self._call(lambda: self._api.remove_container(self.container_id, force=True))
+            info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
+            self._state = info.get("State") or {}
+            self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
+            self._call(lambda: self._api.remove_container(self.container_id, force=True))
             _stop_reaper(self._reaper)
 
     def _sample(self) -> None:
         """Until the container ends: its cgroup's memory (less inactive file cache, as
         ``docker stats`` shows it) and CPU time, every ``_SAMPLE_SECONDS``."""
-        cgroup = None
-        while cgroup is None and not self._usage.done.is_set():
-            try:
-                info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
-            except _API_ERRORS:
+        daemon = self._call(self._api.info) or {}
+        cgroup = _Cgroup.of_container(self.container_id, daemon)
+        while not cgroup.exists():  # created when the container starts, one controller at a time
+            if self._usage.done.wait(_FIND_SECONDS):
                 return
-            state = info.get("State") or {}
-            if state.get("Status") not in ("created", "running"):
-                return
-            cgroup = _Cgroup.of_process(state["Pid"]) if state.get("Pid") else None
-            self._usage.done.wait(_SAMPLE_SECONDS)
-        while cgroup is not None and not self._usage.done.is_set():
-            figures = cgroup.read()
-            if figures is None:
-                return
+        while (figures := cgroup.read()) is not None:
             self._usage.add(*figures)
-            self._usage.done.wait(_SAMPLE_SECONDS)
+            if self._usage.done.wait(_SAMPLE_SECONDS):
+                return
 
 
 class _Usage:
@@ -398,34 +399,26 @@ class _Cgroup:
     v2: bool
 
     @classmethod
-    def of_process(cls, pid: int) -> _Cgroup | None:
-        """The cgroup of host process ``pid``; None unless dativo shares the daemon's host."""
-        try:
-            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-        except OSError:
-            return None
-        paths = {}
-        for line in lines:
-            _, controllers, path = line.split(":", 2)
-            for controller in controllers.split(",") or [""]:
-                paths[controller] = (controllers, path.lstrip("/"))
+    def of_container(cls, container_id: str, daemon: Mapping[str, Any]) -> _Cgroup:
+        """Where Docker's default layout puts the container's cgroup (``daemon``: the
+        daemon's info: cgroup driver and version); seen only from the daemon's host."""
         root = Path("/sys/fs/cgroup")
-        if "memory" in paths and "cpuacct" in paths:
-            memory, cpu = root.joinpath(*paths["memory"]), root.joinpath(*paths["cpuacct"])
-            found = cls(
-                memory / "memory.usage_in_bytes",
-                memory / "memory.stat",
-                cpu / "cpuacct.usage",
-                False,
-            )
-        elif "" in paths:
-            unified = root / paths[""][1]
-            found = cls(
+        if daemon.get("CgroupDriver") == "systemd":
+            relative = f"system.slice/docker-{container_id}.scope"
+        else:
+            relative = f"docker/{container_id}"
+        if str(daemon.get("CgroupVersion")) == "2":
+            unified = root / relative
+            return cls(
                 unified / "memory.current", unified / "memory.stat", unified / "cpu.stat", True
             )
-        else:
-            return None
-        return found if found.usage.exists() else None
+        memory, cpu = root / "memory" / relative, root / "cpuacct" / relative
+        return cls(
+            memory / "memory.usage_in_bytes", memory / "memory.stat", cpu / "cpuacct.usage", False
+        )
+
+    def exists(self) -> bool:
+        return self.usage.exists() and self.stat.exists() and self.cpu.exists()
 
     def read(self) -> tuple[int, float] | None:
         """(memory bytes less inactive file cache, CPU seconds); None once the cgroup is gone."""

@@ -108,7 +108,7 @@ def ensure_image(
     base = base or base_image()
     tag = image_tag(spec)
     source = f"{fingerprint(spec)} FROM {base}"
-    with _build_lock():
+    with _build_lock(), _as_docker_error(f"building {tag}"):
         if not force and (_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
             return tag
         if base == BASE_IMAGE and not image_exists(api, BASE_IMAGE):
@@ -119,7 +119,7 @@ def ensure_image(
 
 def ensure_base_image(api: docker.APIClient) -> str:
     """The tag of ``dativo/python-base:3.11``, built first if it does not exist."""
-    with _build_lock():
+    with _build_lock(), _as_docker_error(f"building {BASE_IMAGE}"):
         if not image_exists(api, BASE_IMAGE):
             _build_base_image()
     return BASE_IMAGE
@@ -200,17 +200,17 @@ def docker_build(
     """``docker build`` of ``context`` with ``BASE_IMAGE=base``, without network: everything
     it installs is in the context. Shows the Dockerfile's steps as they run."""
     output: list[str] = []
-    chunks = api.build(
-        path=context,
-        tag=tag,
-        buildargs={"BASE_IMAGE": base},
-        labels=labels,
-        network_mode="none",
-        rm=True,
-        forcerm=True,
-        decode=True,
-    )
-    try:
+    with _as_docker_error(f"docker build of {tag}"):
+        chunks = api.build(
+            path=context,
+            tag=tag,
+            buildargs={"BASE_IMAGE": base},
+            labels=labels,
+            network_mode="none",
+            rm=True,
+            forcerm=True,
+            decode=True,
+        )
         for chunk in chunks:
             text = str(chunk.get("stream") or "")
             output.append(text)
@@ -219,8 +219,6 @@ def docker_build(
             if "error" in chunk:
                 tail = "".join(output)[-_OUTPUT_TAIL:]
                 raise DockerError(f"docker build of {tag} failed: {chunk['error']}\n{tail}")
-    except (docker.errors.APIError, requests.RequestException) as exc:
-        raise DockerError(f"docker build of {tag} failed: {exc}") from None
 
 
 def _image_id(api: docker.APIClient, image: str) -> str | None:
@@ -246,6 +244,14 @@ def _docker_cli() -> str:
 
 def _flags(flag: str, values: list[str]) -> list[str]:
     return [part for value in values for part in (flag, value)]
+
+
+@contextlib.contextmanager
+def _as_docker_error(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except (docker.errors.DockerException, requests.RequestException) as exc:
+        raise DockerError(f"{doing}: Docker: {exc}") from None
 
 
 @contextlib.contextmanager
