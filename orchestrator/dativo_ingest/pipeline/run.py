@@ -22,7 +22,7 @@ from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signal
 from dativo_ingest.pipeline.stderr import StderrTail
 from dativo_ingest.pipeline.wiring import Wiring, wire
 from dativo_ingest.pipeline.workdir import private_workdir
-from dativo_ingest.runtime import ConnectorProcess, start_connector
+from dativo_ingest.runtime import ConnectorProcess, prepare_connector, start_connector
 from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import RunRecord, StateStore
@@ -105,6 +105,8 @@ def _execute(
     }
     target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
     tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
+    prepare_connector(target_program, target_runtime)
+    prepare_connector(tap_program, tap_runtime)
     target = _start(target_program, wiring.target_args, target_runtime, None, context)
     try:
         tap = _start(tap_program, wiring.tap_args, tap_runtime, subprocess.DEVNULL, context)

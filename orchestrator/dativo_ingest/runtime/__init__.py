@@ -42,6 +42,19 @@ _RUNTIMES: dict[str, str] = {  # mode -> "module:function", imported on first us
 }
 
 
+_PREPARERS: dict[str, str] = {  # mode -> "module:function" doing slow work before any start
+    "docker": "dativo_ingest.runtime.docker:prepare_container",
+}
+
+
+def prepare_connector(program: Program, options: RuntimeOptions) -> None:
+    """Do what starting ``program`` needs first and may take long (build an image)."""
+    target = _PREPARERS.get(options.mode or "subprocess")
+    if target is not None:
+        module, _, function = target.partition(":")
+        getattr(importlib.import_module(module), function)(program, options)
+
+
 def start_connector(
     program: Program, args: Sequence[str | Path], options: RuntimeOptions, **context: Any
 ) -> ConnectorProcess:
@@ -51,4 +64,4 @@ def start_connector(
     return starter(program, args, options, **context)
 
 
-__all__ = ["ConnectorProcess", "RuntimeOptions", "start_connector"]
+__all__ = ["ConnectorProcess", "RuntimeOptions", "prepare_connector", "start_connector"]

@@ -94,6 +94,16 @@ def start_container(
     return ContainerProcess(program.name, api, container["Id"], docker_cli, stdin, env, options)
 
 
+def prepare_container(program: Program, options: RuntimeOptions) -> None:
+    """Build or pull the image now, so that a slow or failed build starts nothing."""
+    try:
+        image_for(program, options, connect())
+    except DockerError as exc:
+        raise RunFailedError(f"cannot start {program.name}: {exc}", program.name) from None
+    except _API_ERRORS as exc:
+        raise RunFailedError(f"cannot start {program.name}: Docker: {exc}", program.name) from None
+
+
 def image_for(program: Program, options: RuntimeOptions, api: docker.APIClient) -> str:
     """The image to run: ``runtime.image``, the registry's ``docker_image`` (pulled if it is
     not here), or the first-party connector's own image (built if missing or out of date)."""

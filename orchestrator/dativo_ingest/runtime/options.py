@@ -40,7 +40,8 @@ class RuntimeOptions(BaseModel):
         """These options, with unset fields taken from ``base``."""
         if base is None:
             return self
-        return base.model_copy(update=self.model_dump(exclude_none=True))
+        merged = {**base.model_dump(exclude_none=True), **self.model_dump(exclude_none=True)}
+        return RuntimeOptions.model_validate(merged)
 
 
 def effective_runtime(*levels: RuntimeOptions | None) -> RuntimeOptions:
