@@ -36,6 +36,7 @@ from dativo_ingest.runtime.images import (
     image_exists,
 )
 from dativo_ingest.runtime.program import Program
+from dativo_ingest.state.locks import process_start_time
 from tests.conftest import DATIVO, FAKE_TAP, PROGRAMS
 
 pytestmark = pytest.mark.timeout(900)
@@ -355,7 +356,7 @@ def test_a_run_removes_containers_left_by_a_dativo_that_died(tmp_path, dativo, p
     gone.wait()
     owners = {
         "orphan": (gone.pid, 0.0),
-        "alive": (os.getpid(), psutil.Process().create_time()),
+        "alive": (os.getpid(), process_start_time(os.getpid())),
     }
     created = {}
     for name, (pid, started) in owners.items():

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+# dativo uses no pydantic plugin; looking for them scans every installed package's metadata
+# at the first model (~20 ms of each run's start). A user's own setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from collections.abc import Sequence
 
 from dativo_ingest import __version__

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psutil
+from dativo_ingest.state.locks import pid_exists
 
 
 @contextmanager
@@ -40,5 +40,5 @@ def write_private(path: Path, data: bytes) -> Path:
 def _remove_orphans(root: Path) -> None:
     for folder in root.glob("run-*-*"):
         owner = folder.name.split("-")[1]
-        if owner.isdigit() and not psutil.pid_exists(int(owner)):
+        if owner.isdigit() and not pid_exists(int(owner)):
             shutil.rmtree(folder, ignore_errors=True)

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import docker
-import psutil
 import requests
 
 from dativo_ingest.exceptions import RunFailedError
@@ -38,6 +37,7 @@ from dativo_ingest.runtime.images import DockerError, connect, ensure_image, ima
 from dativo_ingest.runtime.options import Mount, RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess, ResourceUsage
 from dativo_ingest.runtime.program import Program
+from dativo_ingest.state.locks import current_process_identity, process_start_time
 
 log = get_logger(__name__)
 MANAGED_LABEL = "dativo.managed"
@@ -222,21 +222,22 @@ def _container_user(workdir: Path) -> str:
 
 
 def _owner_labels() -> dict[str, str]:
+    host, pid, started = current_process_identity()
     return {
         MANAGED_LABEL: "true",
-        "dativo.host": socket.gethostname(),
-        "dativo.pid": str(os.getpid()),
-        "dativo.pid_started": str(psutil.Process().create_time()),
+        "dativo.host": host,
+        "dativo.pid": str(pid),
+        "dativo.pid_started": str(started),
     }
 
 
 def _owner_alive(labels: Mapping[str, str]) -> bool:
     """Whether the dativo process that created the container still runs (pid and start time)."""
     try:
-        started = psutil.Process(int(labels.get("dativo.pid", ""))).create_time()
-    except (psutil.NoSuchProcess, ValueError):
+        pid, started = int(labels.get("dativo.pid", "")), float(labels["dativo.pid_started"])
+    except (KeyError, ValueError):
         return False
-    return abs(started - float(labels.get("dativo.pid_started") or 0)) < 1.0
+    return process_start_time(pid) == started
 
 
 def remove_orphans(api: docker.APIClient) -> list[str]:

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import os
 import socket
-
-import psutil
+from pathlib import Path
 
 from dativo_ingest.state.store import LockHolder
 
 
+def process_start_time(pid: int) -> float | None:
+    """When ``pid`` started, in clock ticks since boot (``/proc/<pid>/stat``); None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return float(stat.rsplit(")", 1)[1].split()[19])  # field 22: starttime
+
+
+def pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def current_process_identity() -> tuple[str, int, float]:
     """``(host, pid, start time)`` of this process, as stored with a lock."""
-    return socket.gethostname(), os.getpid(), psutil.Process().create_time()
+    pid = os.getpid()
+    return socket.gethostname(), pid, process_start_time(pid) or 0.0
 
 
 def holder_is_alive(holder: LockHolder) -> bool:
     """False only when the holder is certainly gone; a holder on another host counts as alive."""
     if holder.host != socket.gethostname():
         return True
-    try:
-        started = psutil.Process(holder.pid).create_time()
-    except psutil.NoSuchProcess:
-        return False
-    return abs(started - holder.pid_started) < 1.0
+    return process_start_time(holder.pid) == holder.pid_started
