@@ -454,3 +454,67 @@ def test_a_program_missing_from_its_image_fails_with_the_reason(tmp_path, probe_
     peak = process.resources().peak_rss_bytes
     assert peak is None or peak < 64 << 20  # the container's figure, never the host's
     assert containers("dativo.state_id=acme/missing") == []
+
+
+AIRBYTE_SOURCE = PROGRAMS / "fake_airbyte_source.py"
+AIRBYTE_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+COPY fake_airbyte_source.py /source.py
+ENV AIRBYTE_ENTRYPOINT="python3 /source.py"
+USER 65532:65532
+ENTRYPOINT ["python3", "/source.py"]
+"""
+
+
+@pytest.fixture(scope="session")
+def airbyte_source_image(docker_api, tmp_path_factory) -> str:
+    """An Airbyte source that exists only as an image (tests/programs/fake_airbyte_source.py)."""
+    source = AIRBYTE_SOURCE.read_bytes() + AIRBYTE_DOCKERFILE.encode()
+    tag = f"dativo-test/airbyte-source:{hashlib.sha256(source).hexdigest()[:12]}"
+    if not image_exists(docker_api, tag):
+        ensure_base_image(docker_api)
+        context = tmp_path_factory.mktemp("airbyte-image")
+        shutil.copy(AIRBYTE_SOURCE, context / "fake_airbyte_source.py")
+        (context / "Dockerfile").write_text(AIRBYTE_DOCKERFILE)
+        docker_build(docker_api, str(context), tag, BASE_IMAGE, {"dativo.test": "airbyte-source"})
+    return tag
+
+
+def test_image_only_airbyte_source_discovers_checks_and_runs_in_its_container(
+    tmp_path, dativo, airbyte_source_image
+):
+    (tmp_path / "registry.yaml").write_text(f"""
+connectors:
+  - {{name: source-fake, variant: image, type: source, engine: airbyte, protocol: airbyte,
+     docker_image: "{airbyte_source_image}", capabilities: [catalog, discover, state, test],
+     runtime: {{mode: docker, network: none}}}}
+""")
+    out = tmp_path / "out"
+    job = tmp_path / "job.yaml"
+    job.write_text(
+        yaml.safe_dump(
+            {
+                "tenant_id": "acme",
+                "name": "image",
+                "source": {
+                    "connector": "source-fake",
+                    "config": {"streams": ["a", "b"], "records": 3},
+                },
+                "target": {"connector": "target-jsonl", "config": {"destination_path": str(out)}},
+            }
+        )
+    )
+    check = dativo("check", job)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "PASS  source source-fake" in check.stdout
+    result = dativo("run", job)
+    assert result.returncode == 0, result.stderr
+    assert "discovering the streams of source-fake" in result.stderr
+    landed = sorted(
+        json.loads(line)["id"]
+        for file in out.glob("a*.jsonl")
+        for line in file.read_text().splitlines()
+    )
+    assert landed == [1, 2, 3]
+    assert containers("dativo.state_id=acme/image") == []

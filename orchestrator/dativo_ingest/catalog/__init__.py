@@ -25,6 +25,7 @@ from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.protocol.airbyte import configured_catalog
 from dativo_ingest.registry import Capability
+from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
 
 
@@ -33,6 +34,7 @@ def prepare_catalog(
     program: Program,
     config_file: Path,
     *,
+    launch: Launch,
     refresh: bool = False,
     output: Path | None = None,
 ) -> Catalog | None:
@@ -62,7 +64,7 @@ def prepare_catalog(
     key = cache_key(job, program)
     if not refresh and (cached := read_cached(path, key)) is not None:
         return cached
-    catalog = discover(program, config_file, job.redact)
+    catalog = discover(program, config_file, job.redact, launch)
     if program.protocol == "singer":
         catalog = shape(job, catalog)
     write_catalog(path, catalog, key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from dativo_ingest.catalog.selection import Catalog, apply_metadata, apply_selec
 from dativo_ingest.config import Job, Redactor
 from dativo_ingest.exceptions import RunFailedError
 from dativo_ingest.logging import get_logger
+from dativo_ingest.runtime import Launch, run_to_completion
 from dativo_ingest.runtime.program import Program
 
 log = get_logger(__name__)
@@ -36,7 +36,7 @@ def cache_key(job: Job, program: Program) -> str:
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:24]
 
 
-def discover(program: Program, config_file: Path, redact: Redactor) -> Catalog:
+def discover(program: Program, config_file: Path, redact: Redactor, launch: Launch) -> Catalog:
     """Run the tap's discovery and return its catalog: Singer ``--config F --discover``
     prints a catalog; Airbyte ``discover --config F`` prints a CATALOG message."""
     log.info("discovering the streams of %s ...", program.name)
@@ -46,7 +46,7 @@ def discover(program: Program, config_file: Path, redact: Redactor) -> Catalog:
         if airbyte
         else ["--config", str(config_file), "--discover"]
     )
-    result = subprocess.run([*program.argv, *args], capture_output=True, stdin=subprocess.DEVNULL)
+    result = run_to_completion(program, args, launch)
     tail = redact(result.stderr.decode(errors="replace")[-_STDERR_TAIL:])
     if result.returncode != 0:
         raise RunFailedError(

@@ -29,6 +29,8 @@ def discover_job(args: argparse.Namespace) -> int:
     from dativo_ingest.config import load_job
     from dativo_ingest.install.programs import program_for
     from dativo_ingest.pipeline.workdir import private_workdir, write_private
+    from dativo_ingest.runtime import Launch
+    from dativo_ingest.runtime.options import effective_runtime
     from dativo_ingest.state import dativo_home
 
     job = load_job(args.job)
@@ -37,7 +39,9 @@ def discover_job(args: argparse.Namespace) -> int:
     program = program_for(job.source, "source", home)
     with private_workdir(home) as workdir:
         config = write_private(workdir / "source-config.json", orjson.dumps(job.source.config))
-        catalog = prepare_catalog(job, program, config, refresh=True, output=output)
+        runtime = effective_runtime(job.source.runtime, job.spec.runtime, program.runtime)
+        launch = Launch(runtime, workdir)
+        catalog = prepare_catalog(job, program, config, launch=launch, refresh=True, output=output)
     if catalog is None:
         print(f"{program.name} cannot discover its streams (no `discover` capability)")
         return 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ from dativo_ingest.install.programs import program_for
 from dativo_ingest.pipeline.stderr import TAIL_LINES
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.registry import Capability
+from dativo_ingest.runtime import Launch, run_to_completion
+from dativo_ingest.runtime.options import effective_runtime
 
 CHECK_TIMEOUT_SECONDS = 300
 
@@ -42,14 +43,9 @@ def _check(side: str, connector: Connector, job: Job, home: Path, workdir: Path)
     config = write_private(workdir / f"{side}-config.json", orjson.dumps(connector.config))
     airbyte = program.protocol == "airbyte"
     args = ["check", "--config", str(config)] if airbyte else ["--config", str(config), "--test"]
-    try:
-        result = subprocess.run(
-            [*program.argv, *args],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=CHECK_TIMEOUT_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
+    runtime = effective_runtime(connector.runtime, job.spec.runtime, program.runtime)
+    result = run_to_completion(program, args, Launch(runtime, workdir), CHECK_TIMEOUT_SECONDS)
+    if result.timed_out:
         return CheckResult(side, program.name, False, f"timed out after {CHECK_TIMEOUT_SECONDS}s")
     lines = job.redact(result.stderr.decode(errors="replace")).strip().splitlines()
     if airbyte:

@@ -22,7 +22,12 @@ from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signal
 from dativo_ingest.pipeline.stderr import StderrTail
 from dativo_ingest.pipeline.wiring import Wiring, wire
 from dativo_ingest.pipeline.workdir import private_workdir
-from dativo_ingest.runtime import ConnectorProcess, prepare_connector, start_connector
+from dativo_ingest.runtime import (
+    ConnectorProcess,
+    Launch,
+    prepare_connector,
+    start_connector,
+)
 from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import RunRecord, StateStore
@@ -86,6 +91,10 @@ def _execute(
     updated = store.get_connector_config(job.state_id, "source")
     if updated is not None:
         log.info("using the config %s updated in an earlier run", job.source.name)
+    target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
+    tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
+    env = {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id}
+    labels = {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id}
     wiring = wire(
         job,
         tap_program,
@@ -93,18 +102,13 @@ def _execute(
         stored,
         workdir,
         {**job.source.config, **(updated or {})},
+        tap_launch=Launch(tap_runtime, workdir, env, labels),
         full_refresh=options.full_refresh,
         refresh_catalog=options.refresh_catalog,
     )
 
     log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
-    context = {
-        "env": {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id},
-        "workdir": workdir,
-        "labels": {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id},
-    }
-    target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
-    tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
+    context = {"env": env, "workdir": workdir, "labels": labels}
     prepare_connector(target_program, target_runtime)
     prepare_connector(tap_program, tap_runtime)
     target = _start(target_program, wiring.target_args, target_runtime, None, context)

@@ -27,6 +27,7 @@ from dativo_ingest.protocol.translate import (
     Translator,
 )
 from dativo_ingest.registry import Capability
+from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import StoredState
 
@@ -51,13 +52,14 @@ def wire(
     workdir: Path,
     source_config: dict[str, Any],
     *,
+    tap_launch: Launch,
     full_refresh: bool,
     refresh_catalog: bool,
 ) -> Wiring:
     """Command lines and relay for ``tap`` -> ``target``, writing their files to ``workdir``."""
     config_file = write_private(workdir / "source-config.json", orjson.dumps(source_config))
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
-    catalog = prepare_catalog(job, tap, config_file, refresh=refresh_catalog)
+    catalog = prepare_catalog(job, tap, config_file, launch=tap_launch, refresh=refresh_catalog)
     stored_value = None if stored is None else stored.value
     events = AirbyteEvents(tap.name)
     target_args: list[str | Path] = ["--config", target_config]

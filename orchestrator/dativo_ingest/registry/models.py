@@ -69,8 +69,8 @@ class ConnectorSpec(_Strict):
             )
         if self.engine == "native" and not self.entrypoint:
             raise ValueError("a native connector needs entrypoint: module:Class")
-        if self.engine != "native" and not self.executable:
-            raise ValueError("executable is required")
+        if self.engine != "native" and not self.executable and not self.docker_image:
+            raise ValueError("executable is required (or a docker_image with an entrypoint)")
         return self
 
     @property

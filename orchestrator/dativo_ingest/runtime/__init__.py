@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +59,58 @@ def prepare_connector(program: Program, options: RuntimeOptions) -> None:
         getattr(importlib.import_module(module), function)(program, options)
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How to start a connector for one command: its runtime options and the run's context."""
+
+    options: RuntimeOptions
+    workdir: Path
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def run_to_completion(
+    program: Program, args: Sequence[str | Path], launch: Launch, timeout: float | None = None
+) -> Completed:
+    """Run a one-off command of ``program`` (discover, check) in its runtime, with no input;
+    return its exit code, stdout and stderr. After ``timeout`` seconds it is stopped."""
+    prepare_connector(program, launch.options)
+    process = start_connector(
+        program,
+        args,
+        launch.options,
+        env=launch.env,
+        stdin=subprocess.DEVNULL,
+        workdir=launch.workdir,
+        labels=launch.labels,
+    )
+    captured: dict[str, bytes] = {}
+    readers = [
+        threading.Thread(target=lambda n=name, s=stream: captured.__setitem__(n, s.read()))
+        for name, stream in (("out", process.stdout), ("err", process.stderr))
+    ]
+    for reader in readers:
+        reader.start()
+    code = process.wait(timeout)
+    timed_out = code is None
+    if timed_out:
+        code = process.stop(0)
+    for reader in readers:
+        reader.join()
+    process.kill_leftovers()
+    return Completed(code, captured.get("out", b""), captured.get("err", b""), timed_out)
+
+
+@dataclass(frozen=True)
+class Completed:
+    """What a one-off connector command left behind."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool = False
+
+
 def start_connector(
     program: Program, args: Sequence[str | Path], options: RuntimeOptions, **context: Any
 ) -> ConnectorProcess:
@@ -64,4 +120,12 @@ def start_connector(
     return starter(program, args, options, **context)
 
 
-__all__ = ["ConnectorProcess", "RuntimeOptions", "prepare_connector", "start_connector"]
+__all__ = [
+    "Completed",
+    "ConnectorProcess",
+    "Launch",
+    "RuntimeOptions",
+    "prepare_connector",
+    "run_to_completion",
+    "start_connector",
+]
