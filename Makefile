@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(CONNECTORS)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 setup: $(VENV)/.installed connectors
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(shell find libs -name '*.py' -o -name pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
 	$(UV) pip install --quiet --compile-bytecode --python $(VENV)/bin/python -e '.[dev]'

@@ -23,6 +23,13 @@ def require(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def require_component() -> Callable[[bool, str], None]:
+    """``require`` for tests and fixtures (``from conftest import`` is ambiguous: every test
+    folder has a conftest module)."""
+    return require
+
+
+@pytest.fixture(scope="session")
 def connector_exe():
     """Return the path of an installed connector executable (``make setup`` installs them)."""
 
@@ -34,10 +41,6 @@ def connector_exe():
     return find
 
 
-PG_PASSWORD_ROLE = (
-    "dativo_pw",
-    "dativo-pw-test",
-)  # checks its password: scripts/postgres-test-setup.sh
 PG_DSN = os.environ.get(
     "DATIVO_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )

@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 PROGRAMS = Path(__file__).parent / "programs"
+# a role that checks its password (the server trusts everyone else): scripts/postgres-test-setup.sh
+PG_PASSWORD_ROLE = ("dativo_pw", "dativo-pw-test")
 FAKE_TAP = str(PROGRAMS / "fake_tap.py")
 FAKE_TARGET = str(PROGRAMS / "fake_target.py")
 DATIVO = str(Path(sys.executable).with_name("dativo"))

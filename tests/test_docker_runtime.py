@@ -24,7 +24,6 @@ import psutil
 import pytest
 import yaml
 
-from conftest import require
 from dativo_ingest.runtime import RuntimeOptions, start_connector
 from dativo_ingest.runtime.docker import CONTAINER_UID
 from dativo_ingest.runtime.images import (
@@ -52,11 +51,11 @@ ENTRYPOINT ["python3", "/probe.py"]
 
 
 @pytest.fixture(scope="session")
-def docker_api():
+def docker_api(require_component):
     try:
         return connect()
     except DockerError as exc:
-        require(False, f"Docker is not usable here: {exc}")
+        require_component(False, f"Docker is not usable here: {exc}")
 
 
 @pytest.fixture(scope="session")

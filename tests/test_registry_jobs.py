@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import yaml
 
-from conftest import PG_PASSWORD_ROLE  # the root conftest
+from tests.conftest import PG_PASSWORD_ROLE
 
 REPO = Path(__file__).resolve().parents[1]
 

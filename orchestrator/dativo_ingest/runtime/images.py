@@ -183,7 +183,17 @@ def _build(
     with tempfile.TemporaryDirectory(prefix="dativo-build-") as context:
         wheels = Path(context) / "wheels"
         log.info("building %s: wheels of %s and its dependencies ...", tag, spec.name)
-        pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "wheel", "--quiet"]
+        # --no-cache-dir: pip would reuse a wheel it built from a local folder at the same
+        # version (our libraries), even after their code changed
+        pip = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+            "wheel",
+            "--quiet",
+        ]
         _run("pip wheel", [*pip, "--wheel-dir", str(wheels), str(folder)])
         shutil.copy(folder / "Dockerfile", Path(context) / "Dockerfile")
         log.info("building %s: docker build FROM %s ...", tag, base)

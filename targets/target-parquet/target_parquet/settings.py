@@ -6,12 +6,10 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
-
-from dativo_connector_kit import ConfigurationError
+from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
 COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
 GRANULARITIES = {"year": "year", "month": "month", "day": "date", "hour": "hour"}
@@ -99,15 +97,6 @@ SCHEMA: dict[str, t.Any] = {
     "additionalProperties": False,
 }
 
-_IS_TYPE: dict[str, Callable[[object], bool]] = {
-    "string": lambda value: isinstance(value, str),
-    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
-    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-    "boolean": lambda value: isinstance(value, bool),
-    "array": lambda value: isinstance(value, list),
-    "object": lambda value: isinstance(value, dict),
-}
-
 
 @dataclass(frozen=True)
 class PartitionSpec:
@@ -147,34 +136,20 @@ class Settings:
 
 def load_settings(paths: Iterable[Path]) -> Settings:
     """Read the config files, merge them in order (later keys win) and validate the result."""
-    merged: dict[str, t.Any] = {}
-    for path in paths:
-        merged.update(_read_object(path))
-    return validate(merged)
+    return validate(read_config(paths))
 
 
 def validate(config: dict[str, t.Any]) -> Settings:
     """Return typed settings, or raise ``ConfigurationError`` listing every problem by key."""
-    properties = SCHEMA["properties"]
-    errors = [f"unknown setting {key!r}" for key in config if key not in properties]
-    errors += [
-        f"missing required setting {key!r}" for key in SCHEMA["required"] if key not in config
-    ]
-    errors += [
-        problem
-        for key, spec in properties.items()
-        if key in config and (problem := _problem(key, config[key], spec))
-    ]
+    errors = problems(config, SCHEMA)
     partition_by: dict[str, tuple[PartitionSpec, ...]] = {}
     if "partition_by" in config and not any("'partition_by'" in error for error in errors):
         partition_by = _partition_by(config["partition_by"], errors)
     destination = config.get("destination_path")
     if isinstance(destination, str):
         errors += _destination_problems(destination, config)
-    if errors:
-        known = ", ".join(properties)
-        raise ConfigurationError(f"invalid config ({'; '.join(errors)}); known settings: {known}")
-    values = {key: config.get(key, spec.get("default")) for key, spec in properties.items()}
+    fail_if_invalid(errors, SCHEMA)
+    values = with_defaults(config, SCHEMA)
     return Settings(
         destination_path=values["destination_path"],
         batch_size_rows=values["batch_size_rows"],
@@ -186,23 +161,6 @@ def validate(config: dict[str, t.Any]) -> Settings:
         partition_by=partition_by,
         s3={key: config[key] for key in S3_SETTINGS if key in config},
     )
-
-
-def _problem(key: str, value: t.Any, spec: dict[str, t.Any]) -> str | None:
-    """Describe how one setting's value breaks its schema, or return None."""
-    types = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
-    if not any(_IS_TYPE[name](value) for name in types):
-        expected = " or ".join(types)
-        return f"setting {key!r} must be of type {expected}, got {type(value).__name__}"
-    if "enum" in spec and value not in spec["enum"]:
-        return f"setting {key!r} must be one of {', '.join(spec['enum'])}, got {value!r}"
-    if "minimum" in spec and value < spec["minimum"]:
-        return f"setting {key!r} must be at least {spec['minimum']}, got {value}"
-    if "exclusiveMinimum" in spec and value <= spec["exclusiveMinimum"]:
-        return f"setting {key!r} must be greater than {spec['exclusiveMinimum']}, got {value}"
-    if "minLength" in spec and len(value) < spec["minLength"]:
-        return f"setting {key!r} must not be empty"
-    return None
 
 
 def _partition_by(value: list | dict, errors: list[str]) -> dict[str, tuple[PartitionSpec, ...]]:
@@ -265,16 +223,3 @@ def _destination_problems(destination: str, config: dict[str, t.Any]) -> list[st
             if key in config
         ]
     return []
-
-
-def _read_object(path: Path) -> dict[str, t.Any]:
-    """Parse one config file, which must hold a JSON object."""
-    try:
-        value = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from exc
-    except orjson.JSONDecodeError as exc:
-        raise ConfigurationError(f"config file {path} is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"config file {path} must hold a JSON object")
-    return value

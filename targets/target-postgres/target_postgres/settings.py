@@ -10,13 +10,11 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
-
-from dativo_connector_kit import ConfigurationError
+from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
 from target_postgres.conninfo import SSL_MODES, libpq_params
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
 
 def _setting(kind: str, description: str, **extra: t.Any) -> dict[str, t.Any]:
@@ -138,14 +136,6 @@ SCHEMA: dict[str, t.Any] = {
     "additionalProperties": False,
 }
 
-_IS_TYPE: dict[str, Callable[[object], bool]] = {
-    "object": lambda value: isinstance(value, dict),
-    "string": lambda value: isinstance(value, str),
-    "boolean": lambda value: isinstance(value, bool),
-    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
-    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-}
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -165,22 +155,15 @@ class Settings:
 
 def load_settings(paths: Iterable[Path]) -> Settings:
     """Read the config files, merge them in order (later keys win) and validate the result."""
-    merged: dict[str, t.Any] = {}
-    for path in paths:
-        merged.update(_read_object(path))
-    return validate(merged)
+    return validate(read_config(paths))
 
 
 def validate(config: dict[str, t.Any]) -> Settings:
     """Return typed settings, or raise ``ConfigurationError`` listing every problem by key."""
-    properties = SCHEMA["properties"]
-    errors = [f"unknown setting {key!r}" for key in config if key not in properties]
-    config = {key: value for key, value in config.items() if value is not None}  # null: unset
-    errors += [
-        problem
-        for key, spec in properties.items()
-        if key in config and (problem := _problem(key, config[key], spec))
-    ]
+    known = SCHEMA["properties"]
+    # null means unset; unknown keys stay, to be reported
+    config = {key: value for key, value in config.items() if value is not None or key not in known}
+    errors = problems(config, SCHEMA)
     if config.get("interpret_content_encoding"):
         errors.append("setting 'interpret_content_encoding' true is not supported")
     if isinstance(tunnel := config.get("ssh_tunnel"), dict) and tunnel.get("enable"):
@@ -191,11 +174,8 @@ def validate(config: dict[str, t.Any]) -> Settings:
             connection = libpq_params(config)
         except ValueError as exc:
             errors.append(str(exc))
-    if errors:
-        raise ConfigurationError(
-            f"invalid config ({'; '.join(errors)}); known settings: {', '.join(properties)}"
-        )
-    values = {key: config.get(key, spec.get("default")) for key, spec in properties.items()}
+    fail_if_invalid(errors, SCHEMA)
+    values = with_defaults(config, SCHEMA)
     return Settings(
         connection=connection,
         default_target_schema=values["default_target_schema"],
@@ -208,27 +188,3 @@ def validate(config: dict[str, t.Any]) -> Settings:
         overwrite=values["load_method"] == "overwrite",
         sanitize_null_text_characters=values["sanitize_null_text_characters"],
     )
-
-
-def _problem(key: str, value: t.Any, spec: dict[str, t.Any]) -> str | None:
-    """Describe how one setting's value breaks its schema, or return None."""
-    if not _IS_TYPE[spec["type"]](value):
-        return f"setting {key!r} must be of type {spec['type']}, got {type(value).__name__}"
-    if "minimum" in spec and value < spec["minimum"]:
-        return f"setting {key!r} must be at least {spec['minimum']}, got {value}"
-    if "enum" in spec and value not in spec["enum"]:
-        return f"setting {key!r} must be one of {', '.join(spec['enum'])}, got {value!r}"
-    return None
-
-
-def _read_object(path: Path) -> dict[str, t.Any]:
-    """Parse one config file, which must hold a JSON object."""
-    try:
-        value = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read config file {path}: {exc.strerror}") from exc
-    except orjson.JSONDecodeError as exc:
-        raise ConfigurationError(f"config file {path} is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"config file {path} must hold a JSON object")
-    return value
