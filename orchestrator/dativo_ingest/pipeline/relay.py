@@ -41,13 +41,13 @@ class Relay:
         self.on_progress = on_progress
         self.bytes_in = 0
         self.destination_closed = False
-        self._buffer = bytearray(MAX_HELD_LINE + CHUNK_SIZE)
+        self._buffer = bytearray()  # allocated by run(): a translating relay never needs it
         self._held = 0
         self._in_long_line = False
 
     def run(self) -> None:
         """Relay until the source reaches EOF or the destination stops reading."""
-        buf = self._buffer
+        buf = self._buffer = bytearray(MAX_HELD_LINE + CHUNK_SIZE)
         view = memoryview(buf)
         next_progress = time.monotonic() + PROGRESS_INTERVAL
         while not self.destination_closed:
