@@ -107,7 +107,7 @@ def test_sigkill_of_dativo_leaves_a_confirmed_state_and_no_process(tmp_path, hom
         [DATIVO, "run", str(rerun)], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "took over the lock of run" in result.stderr
+    assert "marked abandoned the runs of a dativo that died" in result.stderr
     assert json.loads(handed_over.read_text()) == killed_at
     store = open_store(home)
     statuses = [r.status for r in store.list_runs(2)]

@@ -54,10 +54,16 @@ class StateStoreError(DativoError):
 
 
 class RunFailedError(DativoError):
-    """A connector failed; the message names it and shows the tail of its stderr."""
+    """A connector failed; the message names it and shows the tail of its stderr.
 
-    def __init__(self, message: str, connector: str | None = None) -> None:
+    ``transient`` says why the failure may go away on its own (a job's ``retry`` reruns it),
+    None when a rerun would fail the same way."""
+
+    def __init__(
+        self, message: str, connector: str | None = None, transient: str | None = None
+    ) -> None:
         self.connector = connector
+        self.transient = transient
         super().__init__(message)
 
 

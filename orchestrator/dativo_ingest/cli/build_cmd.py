@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def build(args: argparse.Namespace) -> int:
     from dativo_ingest.registry import load_registry
-    from dativo_ingest.runtime.images import connect, ensure_image
+    from dativo_ingest.runtime.images import BUILD_SECONDS, connect, ensure_image
 
     registry = load_registry()
     if args.names:
@@ -42,7 +42,7 @@ def build(args: argparse.Namespace) -> int:
             raise ConfigurationError(
                 f"{spec.label} is not a first-party connector: it has no source folder to build"
             )
-    api = connect()
+    api = connect(BUILD_SECONDS)
     for spec in specs:
         print(f"{spec.label}: {ensure_image(spec, api, base=args.base_image, force=args.force)}")
     return 0

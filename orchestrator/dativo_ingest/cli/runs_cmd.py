@@ -16,6 +16,7 @@ _COLUMNS = (
     "STARTED",
     "DURATION",
     "STATUS",
+    "TRY",
     "EXIT",
     "RECORDS",
     "BYTES",
@@ -35,6 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def show_runs(args: argparse.Namespace) -> int:
     store = open_store()
     try:
+        store.mark_abandoned_runs()
         runs = store.list_runs(args.limit, args.state_id)
     finally:
         store.close()
@@ -52,6 +54,8 @@ def show_runs(args: argparse.Namespace) -> int:
 
 def _row(run: RunRecord) -> tuple[str, ...]:
     error = (run.error or "").splitlines()[0] if run.error else ""
+    if run.retry_reason and not error:
+        error = f"retry after: {run.retry_reason}"
     exits = f"{_code(run.source_exit)}/{_code(run.target_exit)}"
     duration = f"{run.duration_s:.2f}s" if run.duration_s is not None else "-"
     return (
@@ -60,6 +64,7 @@ def _row(run: RunRecord) -> tuple[str, ...]:
         run.started_at[:19].replace("T", " "),
         duration,
         run.status,
+        str(run.attempt),
         exits,
         f"{run.records:,}",
         human_bytes(run.bytes),

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from dativo_ingest.runtime.options import RuntimeOptions
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$", min_length=1)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+DEFAULT_IDLE_TIMEOUT = 3600.0  # an hour without a byte from the source, or read by the target
+
+
+def _seconds(value: Any) -> Any:
+    """``90``, ``"90s"``, ``"15m"``, ``"2h"`` -> seconds; anything else is left to fail."""
+    if isinstance(value, str) and value[-1:] in _UNITS:
+        try:
+            return float(value[:-1]) * _UNITS[value[-1]]
+        except ValueError:
+            pass
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
 
 
 class _Strict(BaseModel):
@@ -75,14 +98,46 @@ class TargetConfig(ConnectorConfig):
     destination_sync_mode: Literal["append", "overwrite", "append_dedup"] = "append"
 
 
+class RetryPolicy(_Strict):
+    """``retry:`` of a job: how often, and how long apart, a run that failed for a transient
+    reason is started again (``retry: true`` takes these defaults)."""
+
+    attempts: int = Field(3, ge=1, le=100)
+    initial_delay: Seconds = 10.0
+    multiplier: float = Field(2.0, ge=1)
+    max_delay: Seconds = 300.0
+    jitter: float = Field(0.1, ge=0, le=1)
+
+    def delay(self, attempt: int, draw: float) -> float:
+        """Seconds to wait after failed ``attempt`` (1-based); ``draw`` in [0, 1) spreads
+        it by up to ``jitter`` either way."""
+        base = min(self.initial_delay * self.multiplier ** (attempt - 1), self.max_delay)
+        return max(0.0, base * (1 + self.jitter * (2 * draw - 1)))
+
+
 class JobConfig(_Strict):
-    """A job file: one source piped into one target, with its own state."""
+    """A job file: one source piped into one target, with its own state.
+
+    ``timeout`` bounds the whole run; ``idle_timeout`` how long the source may send nothing,
+    or the target read nothing, before the run is stopped (seconds, or ``90s``/``15m``/``2h``).
+    """
 
     tenant_id: Identifier
     name: Identifier
     source: SourceConfig
     target: TargetConfig
     runtime: RuntimeOptions | None = None
+    retry: RetryPolicy | None = None
+    timeout: Seconds | None = None
+    idle_timeout: Seconds = DEFAULT_IDLE_TIMEOUT
+
+    @field_validator("retry", mode="before")
+    @classmethod
+    def _retry_switch(cls, value: Any) -> Any:
+        """``retry: true`` -> the default policy; ``retry: false`` -> no retries."""
+        if value is True:
+            return {}
+        return None if value is False else value
 
     @property
     def state_id(self) -> str:

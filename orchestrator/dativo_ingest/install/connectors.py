@@ -27,12 +27,14 @@ def requirements(spec: ConnectorSpec) -> tuple[str, ...]:
     return (source,)
 
 
-def fingerprint(spec: ConnectorSpec) -> str:
+def fingerprint(spec: ConnectorSpec, *, portable: bool = False) -> str:
     """Changes whenever what would be installed changes: name, variant, pip_url or the
-    contents of the source folders, and the Python version."""
+    contents of the source folders, and the Python version. ``portable``: source folders
+    count by content only, not by where they are (images are shared between checkouts)."""
     digest = hashlib.sha256()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    for part in (spec.name, spec.variant, spec.engine, python, *requirements(spec)):
+    wanted = [Path(r).name if portable and Path(r).is_dir() else r for r in requirements(spec)]
+    for part in (spec.name, spec.variant, spec.engine, python, *wanted):
         digest.update(part.encode() + b"\0")
     folders = [Path(r) for r in requirements(spec) if Path(r).is_dir()]
     if folders:  # what a first-party folder may pull in by path: our libraries, and for

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -37,6 +38,7 @@ class ConfirmedStates:
         self.run_id = run_id
         self.connector = connector
         self.saved = 0
+        self.last_saved_at: float | None = None  # time.monotonic() of the latest save
         self.error: StateStoreError | None = None
 
     def consume(self, stream: IO[bytes]) -> None:
@@ -86,5 +88,6 @@ class ConfirmedStates:
             log.error("could not save the state confirmed by %s: %s", self.connector, exc)
             return
         self.saved += 1
+        self.last_saved_at = time.monotonic()
         if self.saved == 1:
             self.on_first_save()

@@ -41,6 +41,8 @@ class Relay:
         self.on_progress = on_progress
         self.bytes_in = 0
         self.destination_closed = False
+        self.last_read = time.monotonic()  # when bytes last came from the source
+        self.writing_since: float | None = None  # set while a write to the destination blocks
         self._buffer = bytearray()  # allocated by run(): a translating relay never needs it
         self._held = 0
         self._in_long_line = False
@@ -54,6 +56,7 @@ class Relay:
             received = os.readv(self.source_fd, [view[self._held : self._held + CHUNK_SIZE]])
             if received == 0:
                 return
+            self.last_read = time.monotonic()
             self.bytes_in += received
             end = self._held + received
             start = 0
@@ -106,6 +109,7 @@ class Relay:
 
     def _write(self, data: memoryview) -> bool:
         """Write all of ``data``; False once the destination has closed its input."""
+        self.writing_since = time.monotonic()
         try:
             while data:
                 written = os.write(self.destination_fd, data)
@@ -113,6 +117,8 @@ class Relay:
         except BrokenPipeError:
             self.destination_closed = True
             return False
+        finally:
+            self.writing_since = None
         return True
 
 
@@ -149,6 +155,7 @@ class TranslatingRelay(Relay):
             chunk = os.read(self.source_fd, CHUNK_SIZE)
             if not chunk:
                 return
+            self.last_read = time.monotonic()
             self.bytes_in += len(chunk)
             lines = (self._pending + chunk).split(b"\n")
             self._pending = lines.pop()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import random
 import resource
+import signal
 import subprocess
 import threading
 import time
@@ -18,8 +21,15 @@ from dativo_ingest.install.programs import program_for
 from dativo_ingest.logging import get_logger
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
 from dativo_ingest.pipeline.progress import ProgressLine, human_bytes, resource_summary
-from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS, forward_signals
+from dativo_ingest.pipeline.relay import CHUNK_SIZE
+from dativo_ingest.pipeline.signals import (
+    DEFAULT_GRACE_SECONDS,
+    forward_signals,
+    wait_unless_signalled,
+)
 from dativo_ingest.pipeline.stderr import StderrTail
+from dativo_ingest.pipeline.transient import transient_reason
+from dativo_ingest.pipeline.watchdog import Limits, Stall, Watchdog
 from dativo_ingest.pipeline.wiring import Wiring, wire
 from dativo_ingest.pipeline.workdir import private_workdir
 from dativo_ingest.runtime import (
@@ -48,8 +58,39 @@ class RunOptions:
 
 
 def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
-    """Run ``job`` once. Returns its history record; raises a DativoError if it did not succeed
-    (the record is stored either way)."""
+    """Run ``job``; under its ``retry`` policy, a transient failure is run again from the
+    latest confirmed state, after a growing delay. Returns the last attempt's history record;
+    raises a DativoError if no attempt succeeded (every attempt's record is stored)."""
+    abandoned = store.mark_abandoned_runs()
+    if abandoned:
+        log.warning("marked abandoned the runs of a dativo that died: %s", ", ".join(abandoned))
+    policy = job.spec.retry
+    attempts = policy.attempts if policy is not None else 1
+    attempt, reason = 1, None
+    while True:
+        try:
+            return _attempt(job, store, options, attempt, reason)
+        except RunFailedError as exc:
+            if policy is None or exc.transient is None or attempt >= attempts:
+                raise
+            delay = policy.delay(attempt, random.random())
+            log.warning(
+                "attempt %d of %d failed (%s); attempt %d starts in %.1fs from the latest "
+                "confirmed state",
+                attempt,
+                attempts,
+                exc.transient,
+                attempt + 1,
+                delay,
+            )
+            wait_unless_signalled(delay)
+            attempt, reason = attempt + 1, exc.transient
+
+
+def _attempt(
+    job: Job, store: StateStore, options: RunOptions, attempt: int, retry_reason: str | None
+) -> RunRecord:
+    """One run of ``job``, its own history record (``attempt``: its number under ``retry``)."""
     run_id = new_run_id()
     stale = store.acquire_lock(job.state_id, run_id)
     if stale is not None:
@@ -58,7 +99,14 @@ def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
             stale.run_id,
             stale.pid,
         )
-    record = RunRecord(run_id, job.state_id, str(job.file), utc_now())
+    record = RunRecord(
+        run_id,
+        job.state_id,
+        str(job.file),
+        utc_now(),
+        attempt=attempt,
+        retry_reason=retry_reason,
+    )
     started = time.monotonic()
     try:
         store.record_run(record)
@@ -170,6 +218,13 @@ class _Supervisor:
         self.relay_done = threading.Event()
         self.started = time.monotonic()
         self.target_quit_early = False
+        self.stall: Stall | None = None
+        self.watchdog = Watchdog(
+            Limits(job.spec.timeout, job.spec.idle_timeout),
+            self.relay,
+            lambda: (self.tap.returncode is None, self.target.returncode is None),
+            self._stalled,
+        )
 
     def run(self) -> None:
         self.tap.monitor()
@@ -180,10 +235,12 @@ class _Supervisor:
             _thread(self.target_log.consume, self.target.stderr),
         ]
         _thread(self._watch_target)
+        self.watchdog.start()
         with forward_signals([self.tap, self.target], self.options.grace_seconds) as signals:
             try:
                 self._relay_and_wait()
             finally:
+                self.watchdog.done()
                 for process in (self.tap, self.target):
                     if process.returncode is None:
                         process.stop(0)
@@ -201,8 +258,10 @@ class _Supervisor:
     def _relay_and_wait(self) -> None:
         self.relay.run()
         self.relay_done.set()
+        self.watchdog.relay_finished()
         if self.relay.destination_closed:
             self.target_quit_early = True
+            _thread(_drain, self.tap.stdout)  # a container's output must flow for it to stop
             self.tap.stop(self.options.grace_seconds)
         tap_exit = self.tap.wait()
         dropped = self.relay.finish(source_succeeded=tap_exit == 0)
@@ -214,6 +273,36 @@ class _Supervisor:
             )
         self.target.close_stdin()
         self.target.wait()
+
+    def _stalled(self, stall: Stall) -> None:
+        """Stop the side that stalled (the source when the run timed out): the other side
+        ends on its own, keeping what it confirmed; anything left is killed after grace."""
+        self.stall = stall
+        side = self.target if stall.side == "target" else self.tap
+        log.error("%s; stopping %s", self._stall_message(stall), side.name)
+        side.signal_group(signal.SIGTERM)
+        killer = threading.Timer(self.options.grace_seconds, self._kill_both)
+        killer.daemon = True
+        killer.start()
+
+    def _kill_both(self) -> None:
+        for process in (self.tap, self.target):
+            if process.returncode is None:
+                process.kill_leftovers()
+
+    def _stall_message(self, stall: Stall) -> str:
+        sent = f"{self.scanner.records:,} records ({human_bytes(self.relay.bytes_in)})"
+        if stall.side == "run":
+            return f"{stall.what}; {self.tap.name} had sent {sent}"
+        if stall.side == "source":
+            return f"{self.tap.name} stalled: {stall.what}; before that it sent {sent}"
+        confirmed = self.confirmed.last_saved_at
+        last = (
+            f"it last confirmed a state {time.monotonic() - confirmed:.0f}s before"
+            if confirmed is not None
+            else "it had confirmed no state"
+        )
+        return f"{self.target.name} stalled: {stall.what}; {last}; {self.tap.name} sent {sent}"
 
     def _stop_tracking_source_states(self) -> None:
         """The target confirms states itself, so the tap's last STATE will not be needed."""
@@ -269,13 +358,22 @@ class _Supervisor:
             raise RunInterruptedError(signal_received)
         if self.confirmed.error is not None:
             raise self.confirmed.error
+        if self.stall is not None:
+            side = self.target if self.stall.side == "target" else self.tap
+            logs = self.target_log if side is self.target else self.tap_log
+            transient = None if self.stall.side == "run" else f"{side.name} stalled"
+            raise RunFailedError(
+                f"{self._stall_message(self.stall)}\n{logs.report()}", side.name, transient
+            )
         if self.events is not None and self.events.errors:
             message, failure_type = self.events.errors[0]
-            retry = "not retryable" if failure_type == "config_error" else "may be retried"
+            transient = failure_type == "transient_error"
+            retry = "may be retried" if transient else "not retryable"
             raise RunFailedError(
                 f"{self.tap.name} reported an error ({failure_type}, {retry}): "
                 f"{self.job.redact(message)}\n{self.tap_log.report()}",
                 self.tap.name,
+                f"{self.tap.name} reported a transient_error" if transient else None,
             )
         tap_exit, target_exit = self.tap.returncode, self.target.returncode
         if target_exit != 0 or self.target_quit_early:
@@ -291,13 +389,17 @@ class _Supervisor:
     def _fail(
         self, process: ConnectorProcess, logs: StderrTail, code: int | None, why: str
     ) -> None:
-        reason = why or process.exit_reason() or f"failed with exit code {code}"
+        exit_reason = process.exit_reason()
+        reason = why or exit_reason or f"failed with exit code {code}"
         saved = (
             f"{self.confirmed.saved} state(s) confirmed by {self.target.name} were saved"
             if self.confirmed.saved
             else "no new state was saved"
         )
-        raise RunFailedError(f"{process.name} {reason}; {saved}\n{logs.report()}", process.name)
+        transient = None if why else transient_reason(process.name, code, exit_reason, logs.tail)
+        raise RunFailedError(
+            f"{process.name} {reason}; {saved}\n{logs.report()}", process.name, transient
+        )
 
     def _save_source_state_if_unconfirmed(self) -> None:
         """Both sides exited 0 and the target confirmed nothing: it committed all it was sent,
@@ -341,6 +443,13 @@ def _peak_rss_bytes() -> int:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _drain(stream: IO[bytes]) -> None:
+    """Read ``stream`` to its end, discarding what comes."""
+    with contextlib.suppress(OSError, ValueError):
+        while os.read(stream.fileno(), CHUNK_SIZE):
+            pass
 
 
 def _thread(target: Callable[..., None], *args: IO[bytes]) -> threading.Thread:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
+from dativo_ingest.exceptions import RunInterruptedError
 from dativo_ingest.logging import get_logger
 from dativo_ingest.runtime import ConnectorProcess
 
@@ -63,3 +64,23 @@ def forward_signals(
         forwarder.cancel()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def wait_unless_signalled(seconds: float) -> None:
+    """Sleep ``seconds`` (between attempts); SIGINT/SIGTERM end the wait with
+    RunInterruptedError."""
+    received: list[int] = []
+    woken = threading.Event()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        woken.set()
+
+    previous = {signum: signal.signal(signum, handle) for signum in FORWARDED}
+    try:
+        woken.wait(seconds)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        raise RunInterruptedError(received[0])

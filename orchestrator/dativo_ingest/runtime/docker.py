@@ -6,12 +6,16 @@ runs as the local process: its stdin/stdout/stderr are the container's, demultip
 docker CLI, so the relay is unchanged. The container is removed when it ends, whatever the
 outcome; a reaper process removes it if dativo dies first, and each start removes containers
 left by dativo processes that are gone.
+
+No wait here is unbounded: API calls about a running container time out after
+``CALL_SECONDS``, and stopping one kills the local ``docker start`` process after the grace
+period, which ends its attach stream (a daemon that cannot deliver a container's output to an
+attached client cannot finish stopping it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import secrets
@@ -19,6 +23,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -29,11 +34,17 @@ from typing import IO, Any, TypeVar
 import docker
 import requests
 
-from dativo_ingest.exceptions import RunFailedError
+from dativo_ingest.exceptions import ConfigurationError, RunFailedError
 from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logging import get_logger
 from dativo_ingest.registry import ConnectorSpec, load_registry
-from dativo_ingest.runtime.images import DockerError, connect, ensure_image, image_exists
+from dativo_ingest.runtime.images import (
+    BUILD_SECONDS,
+    DockerError,
+    connect,
+    ensure_image,
+    image_exists,
+)
 from dativo_ingest.runtime.options import Mount, RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess, ResourceUsage
 from dativo_ingest.runtime.program import Program
@@ -47,6 +58,7 @@ AIRBYTE_FOLDER = "/airbyte"
 _SAMPLE_SECONDS = 0.02
 _FIND_SECONDS = 0.005
 _FINISH_SECONDS = 10.0
+CALL_SECONDS = 10.0  # bound of each API call about a started container
 _API_ERRORS = (docker.errors.DockerException, requests.RequestException)
 _T = TypeVar("_T")
 
@@ -76,7 +88,7 @@ def start_container(
             image,
             spec.command,
             entrypoint=spec.entrypoint,
-            user=_container_user(workdir),
+            user=_hand_over_workdir(workdir),
             stdin_open=stdin is None,
             environment={
                 "HOME": "/tmp",
@@ -91,13 +103,17 @@ def start_container(
         raise RunFailedError(f"cannot start {program.name}: {exc}", program.name) from None
     except _API_ERRORS as exc:
         raise RunFailedError(f"cannot start {program.name}: Docker: {exc}", program.name) from None
-    return ContainerProcess(program.name, api, container["Id"], docker_cli, stdin, env, options)
+    return ContainerProcess(
+        program.name, connect(CALL_SECONDS), container["Id"], docker_cli, stdin, env, options
+    )
 
 
 def prepare_container(program: Program, options: RuntimeOptions) -> None:
-    """Build or pull the image now, so that a slow or failed build starts nothing."""
+    """Check the mounts against the container's user and build or pull the image now, so that
+    a wrong folder or a slow or failed build starts nothing."""
+    check_mounts(program.name, options.mounts or [], *container_ids())
     try:
-        image_for(program, options, connect())
+        image_for(program, options, connect(BUILD_SECONDS))
     except DockerError as exc:
         raise RunFailedError(f"cannot start {program.name}: {exc}", program.name) from None
     except _API_ERRORS as exc:
@@ -161,8 +177,6 @@ class ContainerSpec:
         binds: dict[str, dict[str, str]] = {}
         for given in options.mounts or []:
             mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
-            if not Path(mount.path).exists():
-                raise DockerError(f"runtime.mounts: {mount.path} does not exist")
             binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
         cwd = Path.cwd()
         inside = any(cwd == Path(b) or Path(b) in cwd.parents for b in binds)
@@ -211,14 +225,65 @@ def _airbyte_entrypoint(api: docker.APIClient, image: str) -> list[str] | None:
     return None
 
 
-def _container_user(workdir: Path) -> str:
-    """dativo's own user, which owns the run's files; under root, ``CONTAINER_UID``, to which
-    the run's private folder is handed."""
+def container_ids() -> tuple[int, int]:
+    """The containers' (uid, gid): dativo's own, which owns the run's files; under root,
+    ``CONTAINER_UID``, never root."""
     if os.geteuid() != 0:
-        return f"{os.geteuid()}:{os.getegid()}"
-    for path in (workdir, *workdir.iterdir()):
-        os.chown(path, CONTAINER_UID, CONTAINER_UID)
-    return f"{CONTAINER_UID}:{CONTAINER_UID}"
+        return os.geteuid(), os.getegid()
+    return CONTAINER_UID, CONTAINER_UID
+
+
+def _hand_over_workdir(workdir: Path) -> str:
+    """The containers' ``uid:gid``; under root, the run's private folder is handed to it."""
+    uid, gid = container_ids()
+    if os.geteuid() == 0:
+        for path in (workdir, *workdir.iterdir()):
+            os.chown(path, uid, gid)
+    return f"{uid}:{gid}"
+
+
+def check_mounts(
+    connector: str, mounts: Sequence[Mount | dict[str, Any]], uid: int, gid: int
+) -> None:
+    """Every mount exists and the container's user can read it (and write it when
+    ``writable``); else a ConfigurationError naming each folder, the uid and the fix."""
+    problems = []
+    for given in mounts:
+        mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
+        problem = mount_problem(Path(mount.path), mount.writable, uid, gid)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise ConfigurationError(
+            f"runtime.mounts of {connector}: the container runs as uid {uid} (gid {gid});\n  "
+            + "\n  ".join(problems)
+        )
+
+
+def mount_problem(path: Path, writable: bool, uid: int, gid: int) -> str | None:
+    """Why user ``uid:gid`` (no other groups) cannot use ``path`` as mounted, or None."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"{path} does not exist: create it, or fix the path"
+    except OSError as exc:
+        return f"{path} cannot be checked: {exc.strerror}"
+    folder = stat.S_ISDIR(info.st_mode)
+    needed = {"read": stat.S_IROTH | (stat.S_IXOTH if folder else 0)}
+    if writable:
+        needed["write"] = stat.S_IWOTH | (stat.S_IXOTH if folder else 0)
+    shift = 6 if info.st_uid == uid else 3 if info.st_gid == gid else 0
+    denied = [what for what, bits in needed.items() if (info.st_mode >> shift) & bits != bits]
+    if not denied:
+        return None
+    kind = "folder" if folder else "file"
+    bits = "r" + ("w" if writable else "") + ("x" if folder else "")
+    return (
+        f"it cannot {' or '.join(denied)} the {kind} {path} (owner uid {info.st_uid}, gid "
+        f"{info.st_gid}, mode {stat.filemode(info.st_mode)}); fix: "
+        f"`chown {'-R ' if folder else ''}{uid}:{gid} {path}`, or `chmod o+{bits} {path}`"
+        + ("" if not writable else ", or drop `writable: true` if the connector only reads it")
+    )
 
 
 def _owner_labels() -> dict[str, str]:
@@ -260,8 +325,10 @@ def remove_orphans(api: docker.APIClient) -> list[str]:
 class ContainerProcess(ConnectorProcess):
     """A container, run through ``docker start --attach`` as the local process.
 
-    Signals and stops go to the container through the API; the container is removed once it
-    has ended (``wait``, ``stop``, ``kill_leftovers``), after its final state is read.
+    Signals and stops go to the container through the API, each call bounded by the client's
+    timeout (``CALL_SECONDS``); the container is removed once it has ended (``wait``,
+    ``stop``, ``kill_leftovers``), after its final state is read. If the removal fails, the
+    reaper removes it when dativo exits.
     """
 
     def __init__(
@@ -275,7 +342,7 @@ class ContainerProcess(ConnectorProcess):
         options: RuntimeOptions,
     ) -> None:
         self.container_id = container_id
-        self._api, self._api_lock = api, threading.Lock()
+        self._api = api
         self._finish_lock, self._finished = threading.Lock(), False
         self._memory = options.memory
         self._state: dict[str, Any] = {}
@@ -308,16 +375,19 @@ class ContainerProcess(ConnectorProcess):
         threading.Thread(target=self._kill, args=(signum,), daemon=True).start()
 
     def stop(self, grace_seconds: float) -> int:
-        """SIGTERM, then SIGKILL after ``grace_seconds`` (``docker stop``); the exit code."""
+        """SIGTERM, then after ``grace_seconds`` SIGKILL and the end of the attach; the exit
+        code. Returns within ``grace_seconds`` plus a few API calls' bounds."""
         if self.returncode is None:
-            self._call(lambda: self._api.stop(self.container_id, timeout=math.ceil(grace_seconds)))
-        while (code := self.wait(1.0)) is None:  # the CLI started the container after the stop
-            self._kill(signal.SIGKILL)
-        return code
+            self.signal_group(signal.SIGTERM)
+            if self.wait(grace_seconds) is None:
+                self.kill_leftovers()
+        code = self.wait(_FINISH_SECONDS)
+        return code if code is not None else -signal.SIGKILL
 
     def kill_leftovers(self) -> None:
-        """Kill the container if it still runs, and remove it."""
+        """Kill the container and its local ``docker start`` process, and remove it."""
         if self.returncode is None:
+            ConnectorProcess.signal_group(self, signal.SIGKILL)  # ends the attach at once
             self._kill(signal.SIGKILL)
         self._finish()
 
@@ -327,8 +397,8 @@ class ContainerProcess(ConnectorProcess):
             return f"was killed: out of memory{limit}"
         if self._state.get("Error"):
             return f"could not start: {self._state['Error']}"
-        code = self.returncode
-        if code is not None and code > 128 and code - 128 in signal.valid_signals():
+        code = self._state.get("ExitCode", self.returncode)
+        if isinstance(code, int) and code > 128 and code - 128 in signal.valid_signals():
             return f"killed by {signal.Signals(code - 128).name}"
         return super().exit_reason()
 
@@ -346,32 +416,44 @@ class ContainerProcess(ConnectorProcess):
 
     def _call(self, request: Callable[[], _T]) -> _T | None:
         """An API call about this container; None if it failed (gone, no longer running,
-        or the daemon did not answer: logged)."""
-        with self._api_lock:
-            try:
-                return request()
-            except docker.errors.APIError as exc:
-                if exc.status_code not in (404, 409):
-                    log.warning("Docker, container %s: %s", self.container_id[:12], exc)
-            except _API_ERRORS as exc:
+        or the daemon did not answer within ``CALL_SECONDS``: logged)."""
+        try:
+            return request()
+        except docker.errors.APIError as exc:
+            if exc.status_code not in (404, 409):
                 log.warning("Docker, container %s: %s", self.container_id[:12], exc)
-            return None
+        except _API_ERRORS as exc:
+            log.warning("Docker, container %s: %s", self.container_id[:12], exc)
+        return None
 
     def _finish(self) -> None:
-        """Once the CLI has ended: read the final state, remove the container, stop the reaper."""
+        """Once the CLI has ended: read the final state, remove the container, stop the
+        reaper (left running if the removal failed: it removes the container when dativo
+        exits)."""
         with self._finish_lock:
             if self._finished:
                 return
             self._finished = True
             if hasattr(self, "_popen") and ConnectorProcess.wait(self, _FINISH_SECONDS) is None:
                 self._popen.kill()  # the CLI outlived the container
-                ConnectorProcess.wait(self)
+                ConnectorProcess.wait(self, _FINISH_SECONDS)
             self._usage.done.set()
             info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
             self._state = info.get("State") or {}
             self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
-            self._call(lambda: self._api.remove_container(self.container_id, force=True))
-            _stop_reaper(self._reaper)
+            if self._remove():
+                _stop_reaper(self._reaper)
+
+    def _remove(self) -> bool:
+        """Remove the container (killing it if it runs); False if the daemon did not."""
+        try:
+            self._api.remove_container(self.container_id, force=True)
+        except docker.errors.NotFound:
+            return True
+        except _API_ERRORS as exc:
+            log.warning("Docker, removing container %s: %s", self.container_id[:12], exc)
+            return False
+        return True
 
     def _sample(self) -> None:
         """Until the container ends: its cgroup's memory (less inactive file cache, as
@@ -467,4 +549,5 @@ def _stop_reaper(reaper: subprocess.Popen[bytes]) -> None:
         stdin.write(b"done\n")
     with contextlib.suppress(OSError):
         stdin.close()
-    reaper.wait()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        reaper.wait(_FINISH_SECONDS)

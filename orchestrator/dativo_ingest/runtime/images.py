@@ -22,9 +22,10 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import docker
 import requests
@@ -41,16 +42,19 @@ _BASE_PACKAGES = "python3,python3-venv,ca-certificates"
 _STRIPPED = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man")
 _SOURCE_LABEL = "dativo.source"  # the connector's fingerprint and the base image
 _OUTPUT_TAIL = 3000
+API_SECONDS = 60.0  # bound of an API call before any container runs
+BUILD_SECONDS = 3600.0  # bound of the image work: builds of minutes are normal under load
 
 
 class DockerError(DativoError):
     """Docker is unreachable, or an image cannot be found or built; the message says which."""
 
 
-def connect() -> docker.APIClient:
-    """A client of the local Docker daemon (``DOCKER_HOST`` and friends are honoured)."""
+def connect(timeout: float = API_SECONDS) -> docker.APIClient:
+    """A client of the local Docker daemon (``DOCKER_HOST`` and friends are honoured) whose
+    calls fail after ``timeout`` seconds without an answer."""
     try:
-        return docker.APIClient(version="auto", **docker.utils.kwargs_from_env())
+        return docker.APIClient(version="auto", timeout=timeout, **docker.utils.kwargs_from_env())
     except docker.errors.DockerException as exc:
         raise DockerError(
             f"cannot reach the Docker daemon ({exc}); start dockerd, or run the connector "
@@ -101,19 +105,27 @@ def connector_version(folder: Path) -> str:
 def ensure_image(
     spec: ConnectorSpec, api: docker.APIClient, *, base: str | None = None, force: bool = False
 ) -> str:
-    """The tag of ``spec``'s image, built FROM ``base`` (default: ``base_image()``) unless an
-    image of the same source and base exists."""
+    """The tag of ``spec``'s image, ``dativo/<name>:<version>-<source fingerprint>``, built
+    FROM ``base`` (default: ``base_image()``) unless an image of the same source and base
+    exists, whichever checkout built it. ``dativo/<name>:<version>`` names the latest build;
+    images of other sources are kept (another checkout may run them)."""
     if spec.path is None:
         raise DockerError(f"{spec.label} has no source folder to build an image from")
     base = base or base_image()
-    tag = image_tag(spec)
-    source = f"{fingerprint(spec)} FROM {base}"
+    version_tag = image_tag(spec)
+    source_fingerprint = fingerprint(spec, portable=True)
+    tag = f"{version_tag}-{source_fingerprint}"
+    source = f"{source_fingerprint} FROM {base}"
+    if not force and (_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
+        return tag
     with _build_lock(), _as_docker_error(f"building {tag}"):
         if not force and (_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
-            return tag
+            return tag  # built by another dativo while this one waited
         if base == BASE_IMAGE and not image_exists(api, BASE_IMAGE):
             _build_base_image()
         _build(spec, tag, base, {_SOURCE_LABEL: source, "dativo.connector": spec.name}, api)
+        repository, _, version = version_tag.rpartition(":")
+        api.tag(tag, repository, version, force=True)
     return tag
 
 
@@ -192,7 +204,6 @@ def _build(
             "--disable-pip-version-check",
             "--no-cache-dir",
             "wheel",
-            "--quiet",
         ]
         _run("pip wheel", [*pip, "--wheel-dir", str(wheels), str(folder)])
         shutil.copy(folder / "Dockerfile", Path(context) / "Dockerfile")
@@ -213,6 +224,7 @@ def docker_build(
     with _as_docker_error(f"docker build of {tag}"):
         chunks = api.build(
             path=context,
+            timeout=BUILD_SECONDS,
             tag=tag,
             buildargs={"BASE_IMAGE": base},
             labels=labels,
@@ -226,6 +238,8 @@ def docker_build(
             output.append(text)
             if text.startswith("Step "):
                 log.info("  %s", text.strip())
+            elif text.strip():
+                log.debug("  %s", text.rstrip())
             if "error" in chunk:
                 tail = "".join(output)[-_OUTPUT_TAIL:]
                 raise DockerError(f"docker build of {tag} failed: {chunk['error']}\n{tail}")
@@ -239,10 +253,18 @@ def _image_id(api: docker.APIClient, image: str) -> str | None:
 
 
 def _run(what: str, command: list[str], stdin: Any = None) -> None:
-    result = subprocess.run(command, stdin=stdin, capture_output=True, text=True)
-    if result.returncode != 0:
-        output = (result.stdout + result.stderr)[-_OUTPUT_TAIL:]
-        raise DockerError(f"{what} failed (exit {result.returncode}):\n{output}")
+    """Run a build step, its output streamed to the log at DEBUG; its tail in the error."""
+    tail: deque[str] = deque(maxlen=40)
+    with subprocess.Popen(
+        command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail.append(line)
+            log.debug("  [%s] %s", what, line.rstrip())
+    if process.returncode != 0:
+        output = "".join(tail)[-_OUTPUT_TAIL:]
+        raise DockerError(f"{what} failed (exit {process.returncode}):\n{output}")
 
 
 def _docker_cli() -> str:
@@ -266,11 +288,27 @@ def _as_docker_error(doing: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _build_lock() -> Iterator[None]:
-    """One image build at a time on this machine: concurrent runs wait, then reuse it."""
+    """One image build at a time on this machine: concurrent runs wait (at most
+    ``BUILD_SECONDS``), then reuse what was built."""
     path = Path(tempfile.gettempdir()) / f"dativo-image-build-{os.geteuid()}.lock"
     with open(path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        deadline = time.monotonic() + BUILD_SECONDS
+        while not _try_lock(lock):
+            if time.monotonic() > deadline:
+                raise DockerError(
+                    f"another dativo has been building images for {BUILD_SECONDS:.0f}s "
+                    f"(lock {path}); try again when it is done"
+                )
+            time.sleep(0.5)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

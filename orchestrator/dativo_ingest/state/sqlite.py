@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
@@ -45,7 +46,9 @@ CREATE TABLE IF NOT EXISTS runs (
     streams     TEXT NOT NULL DEFAULT '{}',
     orchestrator_peak_rss_bytes INTEGER,
     error       TEXT,
-    resources   TEXT NOT NULL DEFAULT '{}'
+    resources   TEXT NOT NULL DEFAULT '{}',
+    attempt     INTEGER NOT NULL DEFAULT 1,
+    retry_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -66,6 +69,13 @@ CREATE TABLE IF NOT EXISTS locks (
 """
 _RUN_COLUMNS = [f.name for f in fields(RunRecord)]
 _JSON_COLUMNS = ("streams", "resources")
+_ADDED_RUN_COLUMNS = {  # columns added after the first release, for older stores
+    "resources": "TEXT NOT NULL DEFAULT '{}'",
+    "attempt": "INTEGER NOT NULL DEFAULT 1",
+    "retry_reason": "TEXT",
+}
+BUSY_SECONDS = 60.0  # how long a write waits for other dativo processes' transactions
+_ABANDONED = "dativo stopped without finishing this run (killed or crashed)"
 
 
 class SQLiteStateStore:
@@ -78,27 +88,37 @@ class SQLiteStateStore:
             if not path.exists():  # it holds states and connector-updated configs: owner only
                 path.touch(mode=0o600)
             self._db = sqlite3.connect(
-                path, timeout=10, isolation_level=None, check_same_thread=False
+                path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            _when_not_busy(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            self._add_missing_columns()
+            _when_not_busy(self._create_schema)
         except (OSError, sqlite3.Error) as exc:
             raise StateStoreError(f"cannot open the state store {path}: {exc}") from exc
         self._mutex = threading.Lock()
 
-    def _add_missing_columns(self) -> None:
-        """Upgrade a store written by an earlier version: add run columns it lacks."""
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        if "resources" not in have:
-            self._db.execute("ALTER TABLE runs ADD COLUMN resources TEXT NOT NULL DEFAULT '{}'")
+    def _create_schema(self) -> None:
+        """Create the tables, or upgrade a store written by an earlier version (run columns
+        it lacks), in one write transaction."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+            for column, declaration in _ADDED_RUN_COLUMNS.items():
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {column} {declaration}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._mutex:
             try:
-                self._db.execute("BEGIN IMMEDIATE")
+                _when_not_busy(lambda: self._db.execute("BEGIN IMMEDIATE"))
                 try:
                     yield self._db
                 except BaseException:
@@ -181,11 +201,7 @@ class SQLiteStateStore:
                         f" on {stale.host}, since {stale.acquired_at}); wait for it to finish"
                         " or stop it"
                     )
-                db.execute(
-                    "UPDATE runs SET status = 'abandoned', error = ? WHERE run_id = ?"
-                    " AND status = 'running'",
-                    ("dativo stopped without finishing this run (killed or crashed)", stale.run_id),
-                )
+                _abandon(db, stale.run_id)
             db.execute(
                 "INSERT OR REPLACE INTO locks VALUES (?, ?, ?, ?, ?, ?)",
                 (state_id, run_id, host, pid, pid_started, utc_now()),
@@ -195,6 +211,20 @@ class SQLiteStateStore:
     def release_lock(self, state_id: str, run_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM locks WHERE state_id = ? AND run_id = ?", (state_id, run_id))
+
+    def mark_abandoned_runs(self) -> list[str]:
+        with self._transaction() as db:
+            rows = db.execute(
+                "SELECT state_id, run_id, host, pid, pid_started, acquired_at FROM locks"
+            ).fetchall()
+            gone = [h for h in (LockHolder(*row) for row in rows) if not holder_is_alive(h)]
+            for holder in gone:
+                _abandon(db, holder.run_id)
+                db.execute(
+                    "DELETE FROM locks WHERE state_id = ? AND run_id = ?",
+                    (holder.state_id, holder.run_id),
+                )
+        return [holder.run_id for holder in gone]
 
     # run history
 
@@ -227,3 +257,28 @@ class SQLiteStateStore:
     def close(self) -> None:
         with self._mutex:
             self._db.close()
+
+
+def _abandon(db: sqlite3.Connection, run_id: str) -> None:
+    db.execute(
+        "UPDATE runs SET status = 'abandoned', error = ? WHERE run_id = ? AND status = 'running'",
+        (_ABANDONED, run_id),
+    )
+
+
+def _when_not_busy(statement: Callable[[], object]) -> None:
+    """Run ``statement``, retrying while another connection holds the database in a way
+    SQLite's busy timeout does not wait for (a lock upgrade, WAL recovery), for at most
+    ``BUSY_SECONDS``."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    delay = 0.01
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.5)

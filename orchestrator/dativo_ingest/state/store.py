@@ -52,6 +52,8 @@ class RunRecord:
     orchestrator_peak_rss_bytes: int | None = None
     error: str | None = None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # per side
+    attempt: int = 1  # 1, or the retry's number under the job's `retry` policy
+    retry_reason: str | None = None  # why the previous attempt was retried
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +98,11 @@ class StateStore(Protocol):
         ...
 
     def release_lock(self, state_id: str, run_id: str) -> None: ...
+
+    def mark_abandoned_runs(self) -> list[str]:
+        """Mark ``abandoned`` the runs whose lock is held by a dativo that is certainly gone,
+        and free those locks; return the run ids (any command may call it)."""
+        ...
 
     def record_run(self, run: RunRecord) -> None:
         """Insert or update a run's history line."""
