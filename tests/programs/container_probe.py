@@ -6,12 +6,14 @@ On stderr, first one line ``probe: {JSON}`` with argv, uid/gid, cwd, environment
 NoNewPrivs and CapEff, whether / and /tmp are writable, the config it read, and the outcome
 of each connection it was asked to open. Config (``--config FILE``, anywhere in argv):
 allocate_mb (int): touch that much memory before reading; burn_cpu_seconds (float);
-connect (list of [host, port]): try each with a 3 s timeout.
+connect (list of [host, port]): try each with a 3 s timeout; ignore_sigterm (bool);
+exit_code (int): exit with it right after the report, reading nothing.
 Runs on the base image's Python alone (standard library only).
 """
 
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -70,6 +72,10 @@ def main() -> int:
         "held_mb": len(hold) >> 20,
     }
     print("probe: " + json.dumps(report), file=sys.stderr, flush=True)
+    if config.get("ignore_sigterm"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if config.get("exit_code") is not None:
+        return int(config["exit_code"])
     for line in sys.stdin:
         message = json.loads(line)
         if message.get("type") == "STATE":
