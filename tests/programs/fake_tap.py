@@ -4,7 +4,9 @@
 records (int), stream (str), state_every (int), fail_after (int), partial_line_on_fail (bool),
 big_record_bytes (int), sleep_after (int: records before sleeping), sleep_seconds (float),
 final_state (any JSON: overrides the last STATE's value), state_copy (path: the --state file
-is copied there), print_password (bool: config's password to stderr), spaced (bool: `"type": "X"`).
+is copied there), print_password (bool: config's password to stderr), spaced (bool: `"type": "X"`),
+fail_exit_code (int, default 3: the exit code of fail_after), fail_message (str: its stderr line),
+fail_runs ([counter path, n]: fail_after applies only to the first n runs counted in that file).
 """
 
 import argparse
@@ -50,14 +52,25 @@ def main() -> int:
         }
     )
     total = config.get("records", 10)
+    fail_after = config.get("fail_after")
+    if config.get("fail_runs"):
+        counter, times = config["fail_runs"]
+        with open(counter, "a+") as file:
+            file.seek(0)
+            runs = len(file.read())
+            file.write("x")
+        if runs >= times:
+            fail_after = None
     state_every = config.get("state_every", 0)
     for i in range(start + 1, start + total + 1):
-        if config.get("fail_after") is not None and i - start > config["fail_after"]:
+        if fail_after is not None and i - start > fail_after:
             if config.get("partial_line_on_fail"):
                 out.write('{"type":"RECORD","stream":"' + stream + '","record":{"id"')
             out.flush()
             print(f"fake_tap: simulated failure after {i - start - 1} records", file=sys.stderr)
-            return 3
+            if config.get("fail_message"):
+                print(config["fail_message"], file=sys.stderr)
+            return config.get("fail_exit_code", 3)
         record = {"id": i}
         if config.get("big_record_bytes") and i == start + 1:
             record["payload"] = "x" * config["big_record_bytes"]

@@ -7,7 +7,8 @@ many records without reading the rest; garbage (bool): print non-JSON lines on s
 extra_lines (list): JSON values printed on stdout before the first state;
 received (path): every input line is appended there; ignore_sigterm (bool);
 linger_seconds (float): sleep that long after the end of the input; print_token (bool): the
-config's api_token to stderr when failing; ready_file (path): created once signals are set up.
+config's api_token to stderr when failing; ready_file (path): created once signals are set up;
+stop_reading_after (int): after that many records, sleep without reading (a stalled target).
 """
 
 import argparse
@@ -43,6 +44,8 @@ def main() -> int:
                         print(f"token is {config['api_token']}", file=sys.stderr)
                     print(f"fake_target: simulated failure at record {records}", file=sys.stderr)
                     return 4
+                if records == config.get("stop_reading_after"):
+                    time.sleep(3600)
                 if (
                     config.get("exit_early_after") is not None
                     and records > config["exit_early_after"]
