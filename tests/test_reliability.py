@@ -198,3 +198,25 @@ def test_any_command_marks_the_runs_of_a_dead_dativo_abandoned(home, env, write_
     run.wait()
     listed = dativo("runs", "--json")
     assert json.loads(listed.stdout)[0]["status"] == "abandoned"
+
+
+def test_twenty_jobs_at_once_on_one_store_store_every_state_and_run(home, write_job, dativo):
+    jobs = [
+        write_job(name=f"job-{n:02d}", source={"records": 100 + n, "state_every": 5})
+        for n in range(20)
+    ]
+    result = dativo("run", *jobs, "--parallel", "20", timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "database is locked" not in result.stderr
+    assert result.stdout.count("succeeded") == 20
+    store = open_store(home)
+    try:
+        states = {s.state_id: s.value for s in store.list_states()}
+        runs = store.list_runs(100)
+    finally:
+        store.close()
+    assert states == {
+        f"acme/job-{n:02d}": {"bookmarks": {"items": {"last_id": 100 + n}}} for n in range(20)
+    }
+    assert sorted(r.state_id for r in runs if r.status == "succeeded") == sorted(states)
+    assert all(r.states_saved >= 21 for r in runs)  # every 5 records, and the last

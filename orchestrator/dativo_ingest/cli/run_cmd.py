@@ -1,15 +1,16 @@
-"""``dativo run JOB``."""
+"""``dativo run JOB [JOB ...] [--parallel N]``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("run", help="run a job: source -> target, saving confirmed state")
-    parser.add_argument("job", help="path of the job file (YAML)")
+    parser = commands.add_parser("run", help="run jobs: source -> target, saving confirmed state")
+    parser.add_argument("jobs", nargs="+", metavar="JOB", help="path of a job file (YAML)")
     parser.add_argument(
         "--full-refresh", action="store_true", help="ignore the stored state and extract everything"
     )
@@ -24,15 +25,24 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="discover the tap's streams again instead of using the cached catalog",
     )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="with several jobs, run N at a time, each in its own process (default: 1)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if len(args.jobs) > 1:
+        return _run_many(args)
     from dativo_ingest.config import load_job
     from dativo_ingest.pipeline.run import RunOptions, run_job
     from dativo_ingest.state import dativo_home, open_store
 
-    job = load_job(args.job)
+    job = load_job(args.jobs[0])
     home = dativo_home()
     store = open_store(home)
     try:
@@ -44,3 +54,23 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def _run_many(args: argparse.Namespace) -> int:
+    """Each job in its own ``dativo run``; a summary line per job; the first failure's exit
+    code (0 if every job succeeded)."""
+    from dativo_ingest.exceptions import ConfigurationError
+    from dativo_ingest.pipeline.batch import run_jobs
+
+    if args.parallel < 1:
+        raise ConfigurationError("--parallel must be 1 or more")
+    passed = ["--grace-seconds", str(args.grace_seconds)]
+    passed += ["--full-refresh"] * args.full_refresh + ["--refresh-catalog"] * args.refresh_catalog
+    jobs = [Path(job) for job in args.jobs]
+    outcomes = run_jobs(jobs, args.parallel, passed, ["--log-level", args.log_level])
+    for outcome in outcomes:
+        verdict = {None: "not started", 0: "succeeded"}.get(
+            outcome.exit_code, f"failed (exit {outcome.exit_code})"
+        )
+        print(f"{verdict:<20} {outcome.duration_s:7.2f}s  {outcome.job}")
+    return next((o.exit_code or 1 for o in outcomes if o.exit_code != 0), 0)
