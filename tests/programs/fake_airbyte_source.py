@@ -5,7 +5,8 @@ Config: streams (list of names, default ["items"]), records (per stream, default
 trace_error (str: emit a TRACE ERROR with it and exit 1), failure_type (default
 "config_error"), control (dict: emit a CONTROL message replacing the config with it),
 config_copy (path: the config this run received is written there), state_copy (path: the
---state file is copied there), check_fails (str: `check` reports FAILED with it).
+--state file is copied there), check_fails (str: `check` reports FAILED with it), until (int:
+send ids up to it instead of `records` more), state_every (int: a STATE after every N records).
 """
 
 import argparse
@@ -90,7 +91,10 @@ def main() -> int:
     for entry in catalog["streams"]:
         name = entry["stream"]["name"]
         start = state.get(name, 0)
-        for i in range(start + 1, start + config.get("records", 5) + 1):
+        end = config.get("until", start + config.get("records", 5))
+        since = 0  # records since the last STATE
+        for i in range(start + 1, end + 1):
+            since += 1
             emit(
                 {
                     "type": "RECORD",
@@ -101,6 +105,9 @@ def main() -> int:
                     },
                 }
             )
+            if config.get("state_every") and i % config["state_every"] == 0:
+                emit_state(name, i, since)
+                since = 0
         if config.get("trace_error"):
             emit(
                 {
@@ -116,20 +123,24 @@ def main() -> int:
                 }
             )
             return 1
-        emit(
-            {
-                "type": "STATE",
-                "state": {
-                    "type": "STREAM",
-                    "stream": {
-                        "stream_descriptor": {"name": name},
-                        "stream_state": {"last_id": start + config.get("records", 5)},
-                    },
-                    "sourceStats": {"recordCount": float(config.get("records", 5))},
-                },
-            }
-        )
+        emit_state(name, end, since)
     return 0
+
+
+def emit_state(stream: str, last_id: int, count: int) -> None:
+    emit(
+        {
+            "type": "STATE",
+            "state": {
+                "type": "STREAM",
+                "stream": {
+                    "stream_descriptor": {"name": stream},
+                    "stream_state": {"last_id": last_id},
+                },
+                "sourceStats": {"recordCount": float(count)},
+            },
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -294,6 +294,8 @@ class _Supervisor:
         sent = f"{self.scanner.records:,} records ({human_bytes(self.relay.bytes_in)})"
         if stall.side == "run":
             return f"{stall.what}; {self.tap.name} had sent {sent}"
+        if stall.side == "source" and not self.relay.bytes_in:
+            return f"{self.tap.name} stalled: {stall.what}, and nothing since it started"
         if stall.side == "source":
             return f"{self.tap.name} stalled: {stall.what}; before that it sent {sent}"
         confirmed = self.confirmed.last_saved_at
