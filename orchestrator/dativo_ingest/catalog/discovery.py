@@ -8,9 +8,15 @@ from typing import Any
 
 import orjson
 
-from dativo_ingest.catalog.selection import Catalog, apply_metadata, apply_selection
+from dativo_ingest.catalog.selection import (
+    Catalog,
+    apply_metadata,
+    apply_selection,
+    stream_id,
+    unmatched_patterns,
+)
 from dativo_ingest.config import Job, Redactor
-from dativo_ingest.exceptions import RunFailedError
+from dativo_ingest.exceptions import ConfigurationError, RunFailedError
 from dativo_ingest.logging import get_logger
 from dativo_ingest.runtime import Launch, run_to_completion
 from dativo_ingest.runtime.program import Program
@@ -76,6 +82,13 @@ def _airbyte_catalog(output: bytes) -> Any:
 def shape(job: Job, catalog: Catalog) -> Catalog:
     """Apply the job's metadata overrides, then its selection (everything when none)."""
     source = job.spec.source
+    unmatched = unmatched_patterns(catalog, source.select or [])
+    if unmatched:
+        known = ", ".join(stream_id(s) for s in catalog.get("streams", [])) or "none"
+        raise ConfigurationError(
+            f"{job.file}: source.select: {', '.join(map(repr, unmatched))} names no stream "
+            f"of the catalog (its streams: {known})"
+        )
     apply_metadata(catalog, source.metadata)
     return apply_selection(catalog, source.select or ["*.*"])
 
