@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -35,6 +36,7 @@ class Outcome:
     early_duplicates: list[int]  # ... of which below the state saved at the fault: a bug
     state_ahead: list[int]  # ids at or below the saved state, absent at the fault
     recovery_s: float
+    log: Path  # the faulted run's stderr
     note: str = ""
 
     @property
@@ -110,6 +112,7 @@ def inject(
         ),
         state_ahead,
         recovery,
+        log,
         "" if pipeline.last_status() == "succeeded" else f"no success after {reruns} reruns: {log}",
     )
 
