@@ -54,6 +54,7 @@ class PostgresStream(Stream):
         schema = {
             "type": "object",
             "properties": {column.name: json_schema(column) for column in table.columns},
+            "required": [column.name for column in table.columns if not column.nullable],
         }
         super().__init__(tap, schema=schema, name=table.stream_id)
         self.primary_keys = list(table.primary_key)

@@ -4,19 +4,27 @@
 psycopg formats each value for COPY (in C); Postgres parses it into the column's type, so an
 ISO date-time string becomes a timestamp there. The loader's dumpers write objects and arrays
 as JSON and booleans as ``true``/``false``, so a text column gets the JSON text of a value that
-is not a string. Python itself converts two things: every value of a jsonb column to JSON
-text (``"abc"`` stays a JSON string), and lists bound for the array columns of tables other
-loaders made to Postgres array literals.
+is not a string. Python itself converts a few things: every value of a jsonb column to JSON
+text (``"abc"`` stays a JSON string); lists bound for array columns to Postgres array literals
+(items of json/jsonb arrays as JSON text); base64 text bound for a bytea column to bytes; and
+it checks that a value bound for a ``numeric(p,s)`` column fits it exactly (Postgres would
+round it). Decimal fields arrive as ``Decimal`` (see ``StreamSpec.decimals``), so their text
+goes to COPY with every digit.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import typing as t
+from decimal import Decimal
 from operator import itemgetter
 
 import orjson
 from psycopg.adapt import PyFormat, Transformer
 
+from dativo_connector_kit.decimals import SPECIAL_NUMBERS
+from target_postgres.sqltypes import BYTEA, numeric_bounds
 from target_postgres.streams import DELETED_AT_COLUMN, METADATA_COLUMNS
 
 if t.TYPE_CHECKING:
@@ -26,6 +34,10 @@ if t.TYPE_CHECKING:
 
 _JSON_COLUMNS = ("jsonb", "json")
 _POSTGRES_ARRAYS = Transformer()  # psycopg's default adapters, which dump lists as arrays
+
+
+class ValueLoadError(ValueError):
+    """A value that cannot be loaded into its column as it is."""
 
 
 def _json_text(value: object) -> str:
@@ -38,11 +50,73 @@ def _array_literal(value: object) -> object:
     return bytes(_POSTGRES_ARRAYS.get_dumper(value, PyFormat.TEXT).dump(value) or b"").decode()
 
 
-def _converter(column_type: str) -> Callable[[object], object] | None:
+def _json_array_literal(value: object) -> object:
+    if type(value) is not list:
+        return value
+    return _array_literal([None if item is None else _json_text(item) for item in value])
+
+
+def _bytes(value: object) -> object:
+    if type(value) is not str:
+        return value
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueLoadError(f"{value[:40]!r} is not base64 (contentEncoding)") from None
+
+
+def _exact_numeric(precision: int, scale: int) -> Callable[[object], object]:
+    """A check that a value fits ``numeric(precision, scale)`` without rounding."""
+    whole_digits = precision - scale
+
+    def check(value: object) -> object:
+        if type(value) is bool or not isinstance(value, int | float | Decimal | str):
+            return value  # the column refuses it, naming line and field
+        if value in SPECIAL_NUMBERS:
+            return value
+        try:
+            number = Decimal(value if isinstance(value, Decimal | str) else str(value))
+        except ArithmeticError:
+            return value
+        _, digits, exponent = number.as_tuple()
+        if not isinstance(exponent, int):
+            return value
+        fraction = max(0, -exponent - _trailing_zeros(digits))
+        whole = max(0, len(digits) + exponent) if any(digits) else 0
+        if fraction > scale or whole > whole_digits:
+            raise ValueLoadError(
+                f"{value} cannot be stored exactly in numeric({precision},{scale}) "
+                f"({whole} digits before the point, {fraction} after)"
+            )
+        return value
+
+    return check
+
+
+def _trailing_zeros(digits: tuple[int, ...]) -> int:
+    count = 0
+    for digit in reversed(digits):
+        if digit:
+            break
+        count += 1
+    return count
+
+
+def _converter(column_type: str, schema: object) -> Callable[[object], object] | None:
     if column_type in _JSON_COLUMNS:
         return _json_text
+    if column_type in ("jsonb[]", "json[]"):
+        return _json_array_literal
     if column_type.endswith("]"):
         return _array_literal
+    if bounds := numeric_bounds(column_type):
+        return _exact_numeric(*bounds)
+    if (
+        column_type == BYTEA
+        and isinstance(schema, dict)
+        and schema.get("contentEncoding") == "base64"
+    ):
+        return _bytes
     return None
 
 
@@ -70,7 +144,7 @@ class RowMaker:
         self._converters = [
             (index, convert)
             for index, name in enumerate(self._names)
-            if (convert := _converter(column_types[name]))
+            if (convert := _converter(column_types[name], spec.properties.get(name)))
         ]
         self._with_metadata = spec.with_metadata
         self._sequence = sequence
@@ -84,7 +158,10 @@ class RowMaker:
             row = [record.get(name) for name in self._names]
         for index, convert in self._converters:
             if (value := row[index]) is not None:
-                row[index] = convert(value)
+                try:
+                    row[index] = convert(value)
+                except (ValueLoadError, TypeError) as exc:
+                    raise ValueLoadError(f"field {self._names[index]!r}: {exc}") from None
         if self._with_metadata:  # in METADATA_COLUMNS order
             row += (
                 message.get("time_extracted"),
