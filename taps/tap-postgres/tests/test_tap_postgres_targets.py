@@ -201,3 +201,14 @@ def test_exact_types_into_target_parquet(
     for row, expected_row in zip(rows, source, strict=True):
         got = dict(row, doc=None if row["doc"] is None else json.loads(row["doc"]))
         assert tuple(got.values()) == expected_row
+
+
+def test_exact_decimals_into_target_jsonl(tap, connector_exe, exact: str, tmp_path: Path) -> None:
+    """target-jsonl writes a decimal field's digits as received (trailing zeros included)."""
+    out = tmp_path / "out"
+    pipe(tap, connector_exe("target-jsonl"), {"destination_path": str(out)}, tmp_path)
+    text = "".join(path.read_text() for path in out.glob(f"{exact}*.jsonl"))
+    assert '"scaled":12345678901234567890.1234567890,' in text
+    assert '"free":123456789012345678901234567890.123456789012345678901234567890,' in text
+    assert '"wide":1234567890123456789012345678901234567890.12345678901234567890' in text
+    assert '"free":"NaN"' in text
