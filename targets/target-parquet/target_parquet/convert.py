@@ -233,13 +233,16 @@ class BatchConverter:
         validate: bool,
         closed: bool,
         warn: Callable[[str], None],
+        required: tuple[str, ...] = (),
     ) -> None:
-        """``validate``: raise on misfits; ``closed``: the schema forbids undeclared fields."""
+        """``validate``: raise on misfits and on records lacking a ``required`` field;
+        ``closed``: the schema forbids undeclared fields."""
         self._stream = stream
         self._columns = columns
         self._key_properties = key_properties
         self._validate = validate
         self._closed = closed
+        self._required = tuple(name for name in required if isinstance(name, str))
         self._warn = warn
         self._warned: set[str] = set()
         decimals = tuple(
@@ -268,6 +271,7 @@ class BatchConverter:
             if name not in arrays:
                 arrays[name] = self._array(column, [row.get(name) for row in rows], rows)
         if self._validate:
+            self._check_required(rows)
             self._check_nulls(arrays, rows)
         self._check_undeclared(arrays, rows)
         names = list(self._columns)
@@ -322,6 +326,12 @@ class BatchConverter:
         array = convert(fallback, values)
         assert array is not None, "the last fallback holds any value"
         return array
+
+    def _check_required(self, rows: list[Row]) -> None:
+        for name in self._required:
+            for row in rows:
+                if name not in row:
+                    raise RecordError(self._stream, self._key(row), name, "required but missing")
 
     def _check_nulls(self, arrays: dict[str, pa.Array], rows: list[Row]) -> None:
         for name, column in self._columns.items():

@@ -179,6 +179,7 @@ class Target:
             tuple(keys),
             validate=self._settings.validate_records,
             closed=isinstance(schema, dict) and schema.get("additionalProperties") is False,
+            required=tuple(schema.get("required") or ()) if isinstance(schema, dict) else (),
             warn=self._warn,
         )
         self._streams[name] = Stream(name, columns, tuple(keys), partitions, converter)
