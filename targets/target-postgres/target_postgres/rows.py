@@ -66,40 +66,37 @@ def _bytes(value: object) -> object:
 
 
 def _exact_numeric(precision: int, scale: int) -> Callable[[object], object]:
-    """A check that a value fits ``numeric(precision, scale)`` without rounding."""
+    """A check that a value fits ``numeric(precision, scale)`` without rounding (counted on
+    its text: the digits before the point, and after it but for trailing zeros)."""
     whole_digits = precision - scale
 
     def check(value: object) -> object:
-        if type(value) is bool or not isinstance(value, int | float | Decimal | str):
-            return value  # the column refuses it, naming line and field
-        if value in SPECIAL_NUMBERS:
-            return value
-        try:
-            number = Decimal(value if isinstance(value, Decimal | str) else str(value))
-        except ArithmeticError:
-            return value
-        _, digits, exponent = number.as_tuple()
-        if not isinstance(exponent, int):
-            return value
-        fraction = max(0, -exponent - _trailing_zeros(digits))
-        whole = max(0, len(digits) + exponent) if any(digits) else 0
-        if fraction > scale or whole > whole_digits:
+        kind = type(value)
+        if kind is Decimal or kind is int or kind is float:
+            text = str(value)
+        elif kind is str and value not in SPECIAL_NUMBERS and _is_number(value):
+            text = value
+        else:
+            return value  # the column takes it (NaN), or refuses it naming line and field
+        if "e" in text or "E" in text:
+            text = format(Decimal(text), "f")
+        whole, _, fraction = text.lstrip("-").partition(".")
+        whole_count, fraction_count = len(whole.lstrip("0")), len(fraction.rstrip("0"))
+        if fraction_count > scale or whole_count > whole_digits:
             raise ValueLoadError(
                 f"{value} cannot be stored exactly in numeric({precision},{scale}) "
-                f"({whole} digits before the point, {fraction} after)"
+                f"({whole_count} digits before the point, {fraction_count} after)"
             )
         return value
 
     return check
 
 
-def _trailing_zeros(digits: tuple[int, ...]) -> int:
-    count = 0
-    for digit in reversed(digits):
-        if digit:
-            break
-        count += 1
-    return count
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
 
 
 def _converter(column_type: str, schema: object) -> Callable[[object], object] | None:
