@@ -7,7 +7,8 @@ data version; ``bench_e2e.src_small`` holds its first ``--peer-rows`` rows for t
 meltanolabs pair. Each arm loads into its own schema, dropped before every run:
 
 - copy: ``psql -c "COPY src TO STDOUT" | psql -c "COPY dst FROM STDIN"`` into a table made
-  ``LIKE`` the source (table creation not timed);
+  ``LIKE`` the source ``INCLUDING ALL`` (its primary key, as target-postgres makes one; table
+  creation not timed);
 - dativo: ``dativo run job.yaml --full-refresh`` (private DATIVO_HOME; tap-postgres with
   ``emit_activate_version_messages`` false, target-postgres with ``add_record_metadata`` false,
   so both sides write what the COPY pipe writes);
@@ -57,7 +58,7 @@ RESULTS = REPO / "bench" / "results" / "e2e-postgres.md"
 DATIVO = REPO / ".venv" / "bin" / "dativo"
 TAP = REPO / ".connectors" / "bin" / "tap-postgres"
 TARGET = REPO / ".connectors" / "bin" / "target-postgres"
-DLT_SPEC = "dlt[postgres,sql_database,pyarrow]>=1.31,<1.32"
+DLT_SPEC = "dlt[postgres,sql_database,parquet]>=1.31,<1.32"
 DLT_PROGRAM = REPO / "bench" / "programs" / "dlt_sql_copy.py"
 PEER_TAP, PEER_TARGET = "meltanolabs-tap-postgres==0.10.0", "meltanolabs-target-postgres==0.8.1"
 GOALS = {"copy": 2.5, "dlt": 4.0, "meltanolabs": 20.0}  # dativo within 2.5x copy; 4x, 20x faster
@@ -153,7 +154,10 @@ class Bench:
         script = f"set -o pipefail; {psql} {shlex.quote(out)} | {psql} {shlex.quote(into)}"
 
         def arm() -> float:
-            sql(f"CREATE SCHEMA {SCHEMA}_copy; CREATE TABLE {SCHEMA}_copy.src (LIKE {SCHEMA}.src)")
+            sql(
+                f"CREATE SCHEMA {SCHEMA}_copy; "
+                f"CREATE TABLE {SCHEMA}_copy.src (LIKE {SCHEMA}.src INCLUDING ALL)"
+            )
             return run(["bash", "-c", script], self.folder, "copy")
 
         return arm, f"{SCHEMA}_copy.src", f"{SCHEMA}.src"

@@ -13,7 +13,8 @@ from dlt.sources.sql_database import sql_table
 
 
 def main(url: str, schema: str, table: str, dataset: str, pipelines_dir: str) -> None:
-    source = sql_table(credentials=url, schema=schema, table=table, backend="pyarrow")
+    source_url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    source = sql_table(credentials=source_url, schema=schema, table=table, backend="pyarrow")
     pipeline = dlt.pipeline(
         pipeline_name="bench_e2e",
         destination=dlt.destinations.postgres(credentials=url),
