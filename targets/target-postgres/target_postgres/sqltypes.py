@@ -63,8 +63,6 @@ _FOREIGN_WIDENINGS = {
     ("real", DOUBLE),
     ("smallint", NUMERIC),
     ("integer", NUMERIC),
-    ("smallint", BIGINT),
-    ("integer", BIGINT),
 }
 # bigint -> double precision is exact only up to 2**53; the loader checks existing values.
 LARGEST_EXACT_DOUBLE = 2**53
