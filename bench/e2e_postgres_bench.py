@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -126,15 +127,24 @@ def installed(spec: str, program: str) -> Path:
     return ConnectorEnv(folder, (spec,)).ensure().executable(program)
 
 
-def run(command: list[str], folder: Path, name: str, env: dict[str, str] | None = None) -> float:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(
+    command: list[str], folder: Path, name: str, env: dict[str, str] | None = None
+) -> tuple[float, float]:
+    """Wall seconds and CPU seconds of the programs run (every process they waited for; not
+    the Postgres server's)."""
+    started, cpu = time.perf_counter(), _children_cpu()
     with (folder / f"{name}.log").open("wb") as log_file:
         result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=log_file, env=env)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if result.returncode != 0:
         tail = (folder / f"{name}.log").read_text(errors="replace")[-3000:]
         raise SystemExit(f"{name} exited {result.returncode}:\n{tail}")
-    return seconds
+    return seconds, cpu
 
 
 class Bench:
@@ -144,16 +154,16 @@ class Bench:
         self.args = args
         self.folder = folder
         self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        self.arms: dict[str, tuple[Callable[[], float], str, str]] = {}
+        self.arms: dict[str, tuple[Callable[[], tuple[float, float]], str, str]] = {}
         for name in args.arms:
             self.arms[name] = getattr(self, f"_prepare_{name}")()
 
-    def _prepare_copy(self) -> tuple[Callable[[], float], str, str]:
+    def _prepare_copy(self) -> tuple[Callable[[], tuple[float, float]], str, str]:
         psql = shlex.join(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DSN, "-c"])
         out, into = f"COPY {SCHEMA}.src TO STDOUT", f"COPY {SCHEMA}_copy.src FROM STDIN"
         script = f"set -o pipefail; {psql} {shlex.quote(out)} | {psql} {shlex.quote(into)}"
 
-        def arm() -> float:
+        def arm() -> tuple[float, float]:
             sql(
                 f"CREATE SCHEMA {SCHEMA}_copy; "
                 f"CREATE TABLE {SCHEMA}_copy.src (LIKE {SCHEMA}.src INCLUDING ALL)"
@@ -162,7 +172,7 @@ class Bench:
 
         return arm, f"{SCHEMA}_copy.src", f"{SCHEMA}.src"
 
-    def _prepare_dativo(self) -> tuple[Callable[[], float], str, str]:
+    def _prepare_dativo(self) -> tuple[Callable[[], tuple[float, float]], str, str]:
         tap = {**connection(), "filter_schemas": [SCHEMA], "emit_activate_version_messages": False}
         target = {
             **connection(),
@@ -178,23 +188,23 @@ class Bench:
         )
         env = {**self.env, "DATIVO_HOME": str(self.folder / "dativo-home")}
 
-        def arm() -> float:
+        def arm() -> tuple[float, float]:
             return run([str(DATIVO), "run", str(job), "--full-refresh"], self.folder, "dativo", env)
 
         return arm, f"{SCHEMA}_dativo.src", f"{SCHEMA}.src"
 
-    def _prepare_dlt(self) -> tuple[Callable[[], float], str, str]:
+    def _prepare_dlt(self) -> tuple[Callable[[], tuple[float, float]], str, str]:
         python = installed(DLT_SPEC, "python")
         pipelines = self.folder / "dlt-pipelines"
         command = [str(python), str(DLT_PROGRAM), url(), SCHEMA, "src", f"{SCHEMA}_dlt"]
         env = {**self.env, "RUNTIME__LOG_LEVEL": "WARNING"}
 
-        def arm() -> float:
+        def arm() -> tuple[float, float]:
             return run([*command, str(pipelines)], self.folder, "dlt", env)
 
         return arm, f"{SCHEMA}_dlt.src", f"{SCHEMA}.src"
 
-    def _prepare_meltanolabs(self) -> tuple[Callable[[], float], str, str]:
+    def _prepare_meltanolabs(self) -> tuple[Callable[[], tuple[float, float]], str, str]:
         tap, target = installed(PEER_TAP, "tap-postgres"), installed(PEER_TARGET, "target-postgres")
         tap_config = self.folder / "peer-tap.json"
         tap_config.write_text(json.dumps({**connection(), "filter_schemas": [SCHEMA]}))
@@ -215,16 +225,16 @@ class Bench:
         right = shlex.join([str(target), "--config", str(target_config)])
         script = f"set -o pipefail; {left} | {right} > /dev/null"
 
-        def arm() -> float:
+        def arm() -> tuple[float, float]:
             return run(["bash", "-c", script], self.folder, "meltanolabs", self.env)
 
         return arm, f"{SCHEMA}_meltanolabs.src_small", f"{SCHEMA}.src_small"
 
-    def measure(self) -> dict[str, list[float]]:
+    def measure(self) -> dict[str, list[tuple[float, float]]]:
         expected = {
             source: sql(CHECKSUM.format(table=source))[0] for *_, source in self.arms.values()
         }
-        times: dict[str, list[float]] = {name: [] for name in self.arms}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in self.arms}
         names = list(self.arms)
         for round_number in range(1 + self.args.rounds):  # round 0: warm-up, not counted
             order = names[round_number % len(names) :] + names[: round_number % len(names)]
@@ -233,34 +243,40 @@ class Bench:
                     continue
                 arm, destination, source = self.arms[name]
                 sql(f"DROP SCHEMA IF EXISTS {destination.split('.')[0]} CASCADE")
-                seconds = arm()
+                seconds, cpu = arm()
                 found = sql(CHECKSUM.format(table=destination))[0]
                 if found != expected[source]:
                     raise SystemExit(f"{name}: {destination} holds {found}, not {expected[source]}")
-                log(f"round {round_number} {name}: {seconds:.2f} s (rows and checksum match)")
+                log(f"round {round_number} {name}: {seconds:.2f} s, {cpu:.2f} s CPU (checked)")
                 if round_number:
-                    times[name].append(seconds)
+                    times[name].append((seconds, cpu))
         return times
 
 
-def report(args: argparse.Namespace, times: dict[str, list[float]]) -> str:
-    rows = {name: args.peer_rows if name == "meltanolabs" else args.rows for name in times}
+def report(args: argparse.Namespace, runs: dict[str, list[tuple[float, float]]]) -> str:
+    rows = {name: args.peer_rows if name == "meltanolabs" else args.rows for name in runs}
+    times = {name: [wall for wall, _ in pairs] for name, pairs in runs.items()}
+    cpus = {name: [cpu for _, cpu in pairs] for name, pairs in runs.items()}
     rate = {name: rows[name] / statistics.median(times[name]) for name in times}
+    load = os.getloadavg()
     lines = [
         "# Postgres to Postgres end to end",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores "
-        "shared with other work (the machine was loaded: figures are noisy)",
+        f"shared with other work; load average at the end {load[0]:.1f} / {load[1]:.1f} / "
+        f"{load[2]:.1f} (1/5/15 min): wall times are noisy. Client CPU: the programs' own "
+        "CPU seconds (psql, dativo with tap and target, dlt, the peers), not the server's.",
         f"`{' '.join(sys.argv)}`",
         "",
-        "| arm | rows | runs | median s | min s | rows/s | dativo vs arm |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| arm | rows | runs | median s | min s | rows/s | dativo vs arm | client CPU s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, seconds in times.items():
         versus = rate["dativo"] / rate[name] if "dativo" in rate else float("nan")
         lines.append(
             f"| {name} | {rows[name]:,} | {len(seconds)} | {statistics.median(seconds):.2f} | "
-            f"{min(seconds):.2f} | {rate[name]:,.0f} | {versus:.2f}x |"
+            f"{min(seconds):.2f} | {rate[name]:,.0f} | {versus:.2f}x | "
+            f"{statistics.median(cpus[name]):.2f} |"
         )
     if "dativo" in rate:
         lines += ["", "| goal | measured | met |", "| --- | --- | --- |"]
