@@ -15,7 +15,8 @@ if t.TYPE_CHECKING:
 
 # Tables (r), partitioned tables (p), views (v), materialized views (m), foreign tables (f).
 # Partitions are read through their parent, so they are left out. Domains resolve to their base
-# type (through any depth of domains over domains), array elements too.
+# type (through any depth of domains over domains), array elements too; the base type is also
+# spelled as SQL with the column's (or the domain's) modifier, as ``x-sql-datatype``.
 DISCOVERY_SQL = r"""
 WITH RECURSIVE base(type_oid, base_oid) AS (
     SELECT oid, oid FROM pg_type WHERE typtype <> 'd'
@@ -26,10 +27,12 @@ WITH RECURSIVE base(type_oid, base_oid) AS (
 )
 SELECT n.nspname, c.relname, c.relkind IN ('v', 'm'),
        a.attname, format_type(a.atttypid, a.atttypmod), bt.typname, bt.typtype, et.typname,
-       NOT a.attnotnull, array_position(pk.indkey::int2[], a.attnum)
+       NOT a.attnotnull, array_position(pk.indkey::int2[], a.attnum),
+       format_type(bt.oid, CASE WHEN a.atttypmod <> -1 THEN a.atttypmod ELSE dt.typtypmod END)
 FROM pg_class AS c
 JOIN pg_namespace AS n ON n.oid = c.relnamespace
 JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+JOIN pg_type AS dt ON dt.oid = a.atttypid
 JOIN base AS b ON b.type_oid = a.atttypid
 JOIN pg_type AS bt ON bt.oid = b.base_oid
 LEFT JOIN base AS eb ON bt.typcategory = 'A' AND eb.type_oid = bt.typelem
@@ -81,6 +84,7 @@ def discover(conn: psycopg.Connection[t.Any], schemas: Sequence[str] | None) -> 
                 kind=row[6],
                 element=row[7],
                 nullable=row[8],
+                base_sql_type=row[10],
             )
             for row in members
         )

@@ -3,7 +3,15 @@
 Postgres renders records itself (``row_to_json``), so a value is rendered the way Postgres
 turns that type into JSON; a few types get an expression first (``bytea`` -> base64, ``money``
 -> numeric). ``numeric`` values reach the output as the exact JSON number literal Postgres
-prints, never through a binary float.
+prints, never through a binary float; the values JSON has no number for (``NaN``,
+``Infinity``, ``-Infinity`` of numeric and float columns) are the strings Postgres writes.
+
+Every property carries the column's base type as SQL in ``x-sql-datatype`` (``numeric(30,10)``,
+``uuid``, ``integer[]``, ``timestamp without time zone``; ``money``, rendered as numeric,
+says ``numeric``), the annotation the Singer SDK reads,
+so a target can create the very same type; the JSON types stay what any Singer target expects
+(``number`` for numerics: a ``multipleOf`` would make JSON Schema validators refuse exact
+values such as 0.29, which is not a float multiple of 1e-10).
 """
 
 from __future__ import annotations
@@ -56,6 +64,7 @@ class Column:
     kind: str  # pg_type.typtype of the base type: b(ase), c(omposite), e(num), r(ange), ...
     element: str | None  # for arrays: typname of the element's base type
     nullable: bool
+    base_sql_type: str = ""  # the base type as SQL, modifier included: ``numeric(30,10)``
 
     @property
     def is_array(self) -> bool:
@@ -85,12 +94,15 @@ def _with_null(schema: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 def json_schema(column: Column) -> dict[str, t.Any]:
-    """The JSON Schema of the column's values."""
+    """The JSON Schema of the column's values, with the SQL type as ``x-sql-datatype``."""
     if column.element is not None:
         items = _with_null(_scalar_schema(column.element, "b"))
         schema: dict[str, t.Any] = {"type": "array", "items": items}
     else:
         schema = _scalar_schema(column.base_type, column.kind)
+    if column.base_sql_type:
+        money = column.base_type == "money" or column.element == "money"
+        schema["x-sql-datatype"] = column.base_sql_type.replace("money", "numeric", money)
     return _with_null(schema) if column.nullable else schema
 
 

@@ -70,18 +70,32 @@ def test_discovery_maps_types_keys_views_and_replication_keys(tap, tables: str) 
     assert orders["is_view"] is False
     assert orders["key_properties"] == ["order_no", "region"]  # key order, not column order
     assert "replication_method" not in orders
+    any_json = ["object", "array", "string", "number", "boolean", "null"]
     assert orders["schema"]["properties"] == {
-        "region": {"type": "string"},
-        "order_no": {"type": "integer"},
-        "placed_at": {"type": "string", "format": "date-time"},
-        "placed_on": {"type": ["string", "null"], "format": "date"},
-        "amount": {"type": ["number", "null"]},
-        "note": {"type": ["string", "null"]},
-        "tags": {"type": ["array", "null"], "items": {"type": ["string", "null"]}},
-        "counts": {"type": ["array", "null"], "items": {"type": ["integer", "null"]}},
-        "attrs": {"type": ["object", "array", "string", "number", "boolean", "null"]},
-        "mood": {"type": ["string", "null"]},
+        "region": {"type": "string", "x-sql-datatype": "text"},
+        "order_no": {"type": "integer", "x-sql-datatype": "bigint"},
+        "placed_at": {
+            "type": "string",
+            "format": "date-time",
+            "x-sql-datatype": "timestamp with time zone",
+        },
+        "placed_on": {"type": ["string", "null"], "format": "date", "x-sql-datatype": "date"},
+        "amount": {"type": ["number", "null"], "x-sql-datatype": "numeric(12,2)"},
+        "note": {"type": ["string", "null"], "x-sql-datatype": "character varying(5)"},
+        "tags": {
+            "type": ["array", "null"],
+            "items": {"type": ["string", "null"]},
+            "x-sql-datatype": "text[]",
+        },
+        "counts": {
+            "type": ["array", "null"],
+            "items": {"type": ["integer", "null"]},
+            "x-sql-datatype": "integer[]",
+        },
+        "attrs": {"type": any_json, "x-sql-datatype": "jsonb"},
+        "mood": {"type": ["string", "null"], "x-sql-datatype": f"{tables}.mood"},
     }
+    assert orders["schema"]["required"] == ["region", "order_no", "placed_at"]
     root = tap.metadata({"streams": [orders]}, orders["tap_stream_id"])
     assert root["valid-replication-keys"] == ["order_no", "placed_at", "placed_on"]
     assert root["table-key-properties"] == ["order_no", "region"]
@@ -100,7 +114,10 @@ def test_discovery_maps_types_keys_views_and_replication_keys(tap, tables: str) 
     view = streams[f"{tables}-big_orders"]
     assert view["is_view"] is True
     assert view["key_properties"] == []
-    assert view["schema"]["properties"]["order_no"] == {"type": ["integer", "null"]}
+    assert view["schema"]["properties"]["order_no"] == {
+        "type": ["integer", "null"],
+        "x-sql-datatype": "bigint",
+    }
 
 
 def test_filter_schemas_limits_discovery(tap, pg, pg_schema: str) -> None:

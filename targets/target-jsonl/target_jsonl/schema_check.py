@@ -3,7 +3,9 @@
 The schema is compiled once per SCHEMA message into nested closures. They check JSON types
 (``type``, unions, ``anyOf``/``oneOf``), ``required`` fields, ``properties`` and ``items`` at any
 depth, and ``format: date-time`` strings. Other keywords are not checked. An integral float
-(``1.0``) passes as an integer, as JSON Schema says.
+(``1.0``) passes as an integer, as JSON Schema says. A decimal field's number is kept as the
+text received (an ``orjson.Fragment``), or is one of the strings ``NaN``, ``Infinity``,
+``-Infinity``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import typing as t
 from datetime import datetime
 
 import orjson
+
+from dativo_connector_kit.decimals import SPECIAL_NUMBERS, is_decimal
 
 Problem = tuple[str, str]
 """Where a value went wrong (a field path such as ``items[2].sku``, ``""`` for the value
@@ -22,7 +26,7 @@ Check = t.Callable[[t.Any], Problem | None]
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
-    "number": (int, float),
+    "number": (int, float, orjson.Fragment),
     "boolean": (bool,),
     "null": (type(None),),
     "object": (dict,),
@@ -60,12 +64,15 @@ def compile_check(schema: object) -> Check | None:
     if allowed is None and not (fields or required or items or date_time):
         return None
     integral_floats = names is not None and "integer" in names and "number" not in names
+    specials = SPECIAL_NUMBERS if is_decimal(schema) else frozenset()
     expected = " or ".join(names or ())
 
     def check(value: t.Any) -> Problem | None:
         kind = type(value)
         if allowed is not None and kind not in allowed:
-            if not (integral_floats and kind is float and value.is_integer()):
+            if not (integral_floats and kind is float and value.is_integer()) and not (
+                kind is str and value in specials
+            ):
                 return "", f"expected {expected}, got {_describe(value)}"
         elif kind is str:
             if date_time and not _is_date_time(value):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from dativo_connector_kit.decimals import DecimalReader, decimal_fields
 from target_jsonl.errors import InputError
 
 # Optional features (BATCH files, metadata, validation) are imported when first used: start-up
@@ -42,6 +43,7 @@ class Stream:
     check: Check | None
     room: int
     pending: bytearray = field(default_factory=bytearray)
+    decimals: DecimalReader[orjson.Fragment] | None = None  # written with the digits received
 
 
 class Target:
@@ -104,7 +106,7 @@ class Target:
                 problem = f"not valid JSON ({exc.msg} at byte {exc.pos})"
                 raise InputError(number, problem) from None
             if type(message) is dict and message.get("type") == "RECORD":
-                self._on_record(number, message)
+                self._on_record(number, message, line)
             else:
                 self._on_other(number, message)
 
@@ -124,7 +126,7 @@ class Target:
                 file=self._err,
             )
 
-    def _on_record(self, number: int, message: Message) -> None:
+    def _on_record(self, number: int, message: Message, line: bytes = b"") -> None:
         """Check a RECORD, stamp it, encode it into its stream's pending chunk (the one
         function every record goes through, so it is written for speed)."""
         try:
@@ -139,6 +141,8 @@ class Target:
                 raise InputError(
                     number, f"RECORD for stream {stream.name!r} lacks key property {key!r}"
                 )
+        if stream.decimals is not None and line:
+            record = stream.decimals.exact(line, record)
         if stream.check is not None and (problem := stream.check(record)) is not None:
             raise InputError(number, _mismatch(stream, record, problem))
         if self._stamper is not None:
@@ -193,16 +197,21 @@ class Target:
             from target_jsonl.schema_check import compile_check
 
             check = compile_check(schema)
+        properties = schema.get("properties")
+        fields = decimal_fields(properties) if isinstance(properties, dict) else ()
+        decimals = DecimalReader.for_fields(fields, orjson.Fragment) if fields else None
         known = self._streams.get(stream)
         if known is None:
-            self._streams[stream] = Stream(stream, tuple(keys), check, self._fresh_room())
+            self._streams[stream] = Stream(
+                stream, tuple(keys), check, self._fresh_room(), decimals=decimals
+            )
             # memory: at most PENDING_BUDGET_BYTES of pending lines, but 64 KiB per stream
             share = PENDING_BUDGET_BYTES // len(self._streams)
             self._chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, share))
             for each in self._streams.values():
                 each.room = min(each.room, self._chunk_bytes)
         else:
-            known.key_properties, known.check = tuple(keys), check
+            known.key_properties, known.check, known.decimals = tuple(keys), check, decimals
 
     def _fresh_room(self) -> int:
         return min(self._chunk_bytes, self._destination.file_bytes)

@@ -8,8 +8,13 @@ Kinds, and the Arrow type each is stored as:
 | NUMBER | `number` (or a union of integer and number) | float64 |
 | BOOLEAN | `boolean` | bool |
 | STRING | `string` | string |
+| DECIMAL | `number` + `x-sql-datatype: numeric(p,s)` | decimal128(p, s); decimal256 if p > 38 |
+| DECIMAL_TEXT | `number` + `x-sql-datatype: numeric` | string: the exact digits, or `NaN` |
 | TIMESTAMP | `string` + `format: date-time` | timestamp[us, tz=UTC] |
+| LOCAL_TIMESTAMP | ... + `x-sql-datatype: timestamp without time zone` | timestamp[us] |
 | DATE | `string` + `format: date` | date32 |
+| TIME | `string` + `format: time` | time64[us] |
+| BINARY | `string` + `contentEncoding: base64` | binary |
 | NESTED | `array` of typed items; `object` with `properties` (not `nested_as_json`) | list/struct |
 | JSON | `object` (`nested_as_json`), untyped fields, unions of unrelated types | string (JSON) |
 | TEXT | a field widened to string | string: strings as is, other values as JSON |
@@ -17,6 +22,7 @@ Kinds, and the Arrow type each is stored as:
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass
 from enum import Enum
@@ -31,6 +37,11 @@ class Kind(Enum):
 
     INTEGER = "integer"
     NUMBER = "number"
+    DECIMAL = "decimal"
+    DECIMAL_TEXT = "numeric"
+    LOCAL_TIMESTAMP = "timestamp"
+    TIME = "time"
+    BINARY = "binary"
     BOOLEAN = "boolean"
     STRING = "string"
     TEXT = "text"
@@ -50,7 +61,13 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
     Kind.TIMESTAMP: TIMESTAMP_TYPE,
     Kind.DATE: pa.date32(),
     Kind.JSON: pa.string(),
+    Kind.DECIMAL_TEXT: pa.string(),
+    Kind.LOCAL_TIMESTAMP: pa.timestamp("us"),
+    Kind.TIME: pa.time64("us"),
+    Kind.BINARY: pa.binary(),
 }
+_SCALED_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+MAX_DECIMAL128_DIGITS = 38
 SCALARS = frozenset(
     {Kind.INTEGER, Kind.NUMBER, Kind.BOOLEAN, Kind.STRING, Kind.TEXT, Kind.TIMESTAMP, Kind.DATE}
 )
@@ -74,7 +91,8 @@ class Column:
 
     def describe(self) -> str:
         """The type as messages show it: ``integer``, ``date-time``, ``list<item: string>``."""
-        return str(self.arrow_type) if self.kind is Kind.NESTED else self.kind.value
+        shown_as_arrow = self.kind in (Kind.NESTED, Kind.DECIMAL)
+        return str(self.arrow_type) if shown_as_arrow else self.kind.value
 
 
 Shape = tuple[Kind, pa.DataType]
@@ -169,9 +187,10 @@ def _shape(name: str, alt: dict[str, t.Any], nested_as_json: bool) -> Shape:
     if kind is None:
         return Kind.JSON, ARROW_TYPES[Kind.JSON]
     if kind == "string":
-        scalar = {"date-time": Kind.TIMESTAMP, "date": Kind.DATE}.get(alt.get("format"))
-        scalar = scalar or Kind.STRING
+        scalar = _string_kind(alt)
         return scalar, ARROW_TYPES[scalar]
+    if kind == "number" and (decimal := _decimal_shape(alt.get("x-sql-datatype"))):
+        return decimal
     if kind in ("integer", "number", "boolean"):
         return Kind(kind), ARROW_TYPES[Kind(kind)]
     if kind in ("object", "array"):
@@ -180,6 +199,29 @@ def _shape(name: str, alt: dict[str, t.Any], nested_as_json: bool) -> Shape:
             return Kind.JSON, ARROW_TYPES[Kind.JSON]
         return Kind.NESTED, nested
     raise SchemaError(f"property {name!r} has unknown type {kind!r}")
+
+
+def _string_kind(alt: dict[str, t.Any]) -> Kind:
+    if alt.get("contentEncoding") == "base64":
+        return Kind.BINARY
+    form = alt.get("format")
+    if form == "date-time" and alt.get("x-sql-datatype", "").startswith("timestamp without"):
+        return Kind.LOCAL_TIMESTAMP
+    return {"date-time": Kind.TIMESTAMP, "date": Kind.DATE, "time": Kind.TIME}.get(
+        form, Kind.STRING
+    )
+
+
+def _decimal_shape(declared: object) -> Shape | None:
+    """decimal128/256 for ``numeric(p,s)``, exact text for ``numeric``; None for others."""
+    if declared == "numeric":
+        return Kind.DECIMAL_TEXT, ARROW_TYPES[Kind.DECIMAL_TEXT]
+    found = _SCALED_NUMERIC.fullmatch(declared) if isinstance(declared, str) else None
+    if found is None:
+        return None
+    precision, scale = int(found[1]), int(found[2])
+    decimal = pa.decimal128 if precision <= MAX_DECIMAL128_DIGITS else pa.decimal256
+    return Kind.DECIMAL, decimal(precision, scale)
 
 
 def _nested_type(spec: t.Any, nested_as_json: bool) -> pa.DataType | None:

@@ -6,22 +6,31 @@ Strings, booleans, date-times, dates and nested lists/structs are converted toge
 are converted column by column, after a check of their Python types: Arrow would silently
 truncate ``1.5`` to an int64 or read ``true`` as ``1.0``.
 
+Decimal fields arrive as ``Decimal`` (``DecimalReader``): a ``numeric(p,s)`` field becomes
+decimal128/256, and Arrow refuses a value it would have to round; ``numeric`` keeps the digits
+as text.
+
 A value that does not fit its field (``"abc"`` for an integer, an unparseable date-time)
 raises ``RecordError`` under ``validate_records``; otherwise the field is stored, in this
 batch's files only, in the first kind of ``FALLBACKS`` that holds every value (an integer field
-with ``1.5`` becomes float64, anything else text), with one warning per stream and field.
+with ``1.5`` becomes float64, anything else text), with one warning per stream and field. A
+decimal has no fallback: a value it cannot hold exactly is always an error.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import typing as t
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
+from decimal import Decimal
 from itertools import chain
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dativo_connector_kit.decimals import DecimalReader
 from target_parquet.columns import ARROW_TYPES, TIMESTAMP_TYPE, Column, Kind
 from target_parquet.errors import RecordError
 
@@ -38,6 +47,9 @@ FALLBACKS: dict[Kind, tuple[Kind, ...]] = {
     Kind.TIMESTAMP: (Kind.TEXT,),
     Kind.DATE: (Kind.TEXT,),
     Kind.NESTED: (Kind.JSON,),
+    Kind.LOCAL_TIMESTAMP: (Kind.TEXT,),
+    Kind.TIME: (Kind.TEXT,),
+    Kind.BINARY: (Kind.TEXT,),
 }
 _VIA_STRUCT = frozenset({Kind.BOOLEAN, Kind.STRING, Kind.TIMESTAMP, Kind.DATE, Kind.NESTED})
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
@@ -47,6 +59,8 @@ _INTEGERS = frozenset({int, _NONE})
 _NUMBERS = frozenset({int, float, _NONE})
 _ONLY = {Kind.BOOLEAN: frozenset({bool, _NONE}), Kind.STRING: frozenset({str, _NONE})}
 _STRINGS = frozenset({str, _NONE})
+_DECIMALS = frozenset({Decimal, int, _NONE})
+_DECIMAL_TEXTS = frozenset({Decimal, int, str, _NONE})
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -116,9 +130,54 @@ def _numbers(values: list[t.Any]) -> pa.Array | None:
         return None
 
 
+def _per_value(
+    values: list[t.Any], parse: Callable[[str], t.Any], arrow_type: pa.DataType
+) -> pa.Array | None:
+    if not set(map(type, values)) <= _STRINGS:
+        return None
+    try:
+        return pa.array([None if value is None else parse(value) for value in values], arrow_type)
+    except (ValueError, binascii.Error):
+        return None
+
+
+def _base64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def _decimal_texts(values: list[t.Any]) -> pa.Array | None:
+    if not set(map(type, values)) <= _DECIMAL_TEXTS:
+        return None
+    texts = [
+        None if value is None else format(value, "f") if type(value) is Decimal else str(value)
+        for value in values
+    ]
+    return pa.array(texts, pa.string())
+
+
 def convert(column: Column, values: list[t.Any]) -> pa.Array | None:
     """Convert one column's values to its Arrow type, or return None if one does not fit."""
     kind = column.kind
+    if kind is Kind.DECIMAL:
+        if not set(map(type, values)) <= _DECIMALS:
+            return None
+        try:
+            return pa.array(values, column.arrow_type)
+        except _CONVERSION_ERRORS:
+            return None
+    if kind is Kind.DECIMAL_TEXT:
+        return _decimal_texts(values)
+    if kind is Kind.TIME:
+        return _per_value(values, time.fromisoformat, column.arrow_type)
+    if kind is Kind.BINARY:
+        return _per_value(values, _base64, column.arrow_type)
+    if kind is Kind.LOCAL_TIMESTAMP:
+        if not set(map(type, values)) <= _STRINGS:
+            return None
+        try:
+            return pc.cast(pa.array(values, pa.string()), column.arrow_type)
+        except pa.ArrowInvalid:
+            return None
     if kind is Kind.INTEGER:
         return _integers(values)
     if kind is Kind.NUMBER:
@@ -174,15 +233,24 @@ class BatchConverter:
         validate: bool,
         closed: bool,
         warn: Callable[[str], None],
+        required: tuple[str, ...] = (),
     ) -> None:
-        """``validate``: raise on misfits; ``closed``: the schema forbids undeclared fields."""
+        """``validate``: raise on misfits and on records lacking a ``required`` field;
+        ``closed``: the schema forbids undeclared fields."""
         self._stream = stream
         self._columns = columns
         self._key_properties = key_properties
         self._validate = validate
         self._closed = closed
+        self._required = tuple(name for name in required if isinstance(name, str))
         self._warn = warn
         self._warned: set[str] = set()
+        decimals = tuple(
+            name
+            for name, column in columns.items()
+            if column.kind in (Kind.DECIMAL, Kind.DECIMAL_TEXT)
+        )
+        self.decimals = DecimalReader.for_fields(decimals, Decimal) if decimals else None
         self._via_struct = [column for column in columns.values() if column.kind in _VIA_STRUCT]
         self._struct_type = pa.struct(
             [
@@ -203,6 +271,7 @@ class BatchConverter:
             if name not in arrays:
                 arrays[name] = self._array(column, [row.get(name) for row in rows], rows)
         if self._validate:
+            self._check_required(rows)
             self._check_nulls(arrays, rows)
         self._check_undeclared(arrays, rows)
         names = list(self._columns)
@@ -239,7 +308,7 @@ class BatchConverter:
         holds every value, warning once per field."""
         bad = next((index for index, value in enumerate(values) if not fits(column, value)), 0)
         shown, key = _show(values[bad]), self._key(rows[bad])
-        if self._validate:
+        if self._validate or column.kind not in FALLBACKS:
             raise RecordError(
                 self._stream, key, column.name, f"expected {column.describe()}, got {shown}"
             )
@@ -257,6 +326,12 @@ class BatchConverter:
         array = convert(fallback, values)
         assert array is not None, "the last fallback holds any value"
         return array
+
+    def _check_required(self, rows: list[Row]) -> None:
+        for name in self._required:
+            for row in rows:
+                if name not in row:
+                    raise RecordError(self._stream, self._key(row), name, "required but missing")
 
     def _check_nulls(self, arrays: dict[str, pa.Array], rows: list[Row]) -> None:
         for name, column in self._columns.items():
@@ -295,10 +370,10 @@ class BatchConverter:
     def _key(self, row: Row) -> str:
         if self._key_properties:
             key = {name: row.get(name) for name in self._key_properties}
-            return orjson.dumps(key).decode()
+            return orjson.dumps(key, default=str).decode()
         return _show(row) + " (the stream has no key properties)"
 
 
 def _show(value: t.Any, limit: int = 120) -> str:
-    text = orjson.dumps(value).decode()
+    text = orjson.dumps(value, default=str).decode()
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -102,7 +102,7 @@ class Target:
                         number, f"not valid JSON ({exc.msg} at byte {exc.pos})"
                     ) from None
                 if type(message) is dict and message.get("type") == "RECORD":
-                    on_record(number, message)
+                    on_record(number, message, line)
                 else:
                     on_other(number, message)
         except InputError:
@@ -110,7 +110,7 @@ class Target:
             raise
         self._commit()
 
-    def _on_record(self, number: int, message: Message) -> None:
+    def _on_record(self, number: int, message: Message, line: bytes = b"") -> None:
         name = message.get("stream")
         stream = self._streams.get(name) if type(name) is str else None
         if stream is None:
@@ -121,6 +121,8 @@ class Target:
         for key in stream.key_properties:
             if record.get(key) is None:
                 raise InputError(number, f"RECORD for stream {name!r} lacks key property {key!r}")
+        if line and (decimals := stream.converter.decimals) is not None:
+            record = decimals.exact(line, record)
         stream.rows.append(record)
         self._buffered += 1
         if self._buffered == 1:
@@ -177,6 +179,7 @@ class Target:
             tuple(keys),
             validate=self._settings.validate_records,
             closed=isinstance(schema, dict) and schema.get("additionalProperties") is False,
+            required=tuple(schema.get("required") or ()) if isinstance(schema, dict) else (),
             warn=self._warn,
         )
         self._streams[name] = Stream(name, columns, tuple(keys), partitions, converter)

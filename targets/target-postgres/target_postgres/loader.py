@@ -27,7 +27,7 @@ from dativo_connector_kit import (
 )
 from target_postgres import statements
 from target_postgres.errors import LoadError
-from target_postgres.rows import RowMaker
+from target_postgres.rows import RowMaker, ValueLoadError
 from target_postgres.stage import Stage
 from target_postgres.tables import Table, prepare_table, read_table
 
@@ -119,6 +119,9 @@ class Loader:
             )
             self._rollback()
             raise error from None
+        except ValueLoadError as exc:
+            self._rollback()
+            raise LoadError(f"input line {number}: {spec.label}: {exc}") from None
         self._note_line(number)
 
     def commit(

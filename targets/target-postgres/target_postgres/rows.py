@@ -4,19 +4,27 @@
 psycopg formats each value for COPY (in C); Postgres parses it into the column's type, so an
 ISO date-time string becomes a timestamp there. The loader's dumpers write objects and arrays
 as JSON and booleans as ``true``/``false``, so a text column gets the JSON text of a value that
-is not a string. Python itself converts two things: every value of a jsonb column to JSON
-text (``"abc"`` stays a JSON string), and lists bound for the array columns of tables other
-loaders made to Postgres array literals.
+is not a string. Python itself converts a few things: every value of a jsonb column to JSON
+text (``"abc"`` stays a JSON string); lists bound for array columns to Postgres array literals
+(items of json/jsonb arrays as JSON text); base64 text bound for a bytea column to bytes; and
+it checks that a value bound for a ``numeric(p,s)`` column fits it exactly (Postgres would
+round it). Decimal fields arrive as ``Decimal`` (see ``StreamSpec.decimals``), so their text
+goes to COPY with every digit.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import typing as t
+from decimal import Decimal
 from operator import itemgetter
 
 import orjson
 from psycopg.adapt import PyFormat, Transformer
 
+from dativo_connector_kit.decimals import SPECIAL_NUMBERS
+from target_postgres.sqltypes import BYTEA, numeric_bounds
 from target_postgres.streams import DELETED_AT_COLUMN, METADATA_COLUMNS
 
 if t.TYPE_CHECKING:
@@ -26,6 +34,10 @@ if t.TYPE_CHECKING:
 
 _JSON_COLUMNS = ("jsonb", "json")
 _POSTGRES_ARRAYS = Transformer()  # psycopg's default adapters, which dump lists as arrays
+
+
+class ValueLoadError(ValueError):
+    """A value that cannot be loaded into its column as it is."""
 
 
 def _json_text(value: object) -> str:
@@ -38,11 +50,70 @@ def _array_literal(value: object) -> object:
     return bytes(_POSTGRES_ARRAYS.get_dumper(value, PyFormat.TEXT).dump(value) or b"").decode()
 
 
-def _converter(column_type: str) -> Callable[[object], object] | None:
+def _json_array_literal(value: object) -> object:
+    if type(value) is not list:
+        return value
+    return _array_literal([None if item is None else _json_text(item) for item in value])
+
+
+def _bytes(value: object) -> object:
+    if type(value) is not str:
+        return value
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueLoadError(f"{value[:40]!r} is not base64 (contentEncoding)") from None
+
+
+def _exact_numeric(precision: int, scale: int) -> Callable[[object], object]:
+    """A check that a value fits ``numeric(precision, scale)`` without rounding (counted on
+    its text: the digits before the point, and after it but for trailing zeros)."""
+    whole_digits = precision - scale
+
+    def check(value: object) -> object:
+        kind = type(value)
+        if kind is Decimal or kind is int or kind is float:
+            text = str(value)
+        elif kind is str and value not in SPECIAL_NUMBERS and _is_number(value):
+            text = value
+        else:
+            return value  # the column takes it (NaN), or refuses it naming line and field
+        if "e" in text or "E" in text:
+            text = format(Decimal(text), "f")
+        whole, _, fraction = text.lstrip("-").partition(".")
+        whole_count, fraction_count = len(whole.lstrip("0")), len(fraction.rstrip("0"))
+        if fraction_count > scale or whole_count > whole_digits:
+            raise ValueLoadError(
+                f"{value} cannot be stored exactly in numeric({precision},{scale}) "
+                f"({whole_count} digits before the point, {fraction_count} after)"
+            )
+        return value
+
+    return check
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return Decimal(text).is_finite()
+    except ArithmeticError:
+        return False
+
+
+def _converter(column_type: str, schema: object) -> Callable[[object], object] | None:
     if column_type in _JSON_COLUMNS:
         return _json_text
+    if column_type in ("jsonb[]", "json[]"):
+        return _json_array_literal
     if column_type.endswith("]"):
         return _array_literal
+    if bounds := numeric_bounds(column_type):
+        return _exact_numeric(*bounds)
+    if (
+        column_type == BYTEA
+        and isinstance(schema, dict)
+        and schema.get("contentEncoding") == "base64"
+    ):
+        return _bytes
     return None
 
 
@@ -70,7 +141,7 @@ class RowMaker:
         self._converters = [
             (index, convert)
             for index, name in enumerate(self._names)
-            if (convert := _converter(column_types[name]))
+            if (convert := _converter(column_types[name], spec.properties.get(name)))
         ]
         self._with_metadata = spec.with_metadata
         self._sequence = sequence
@@ -84,7 +155,10 @@ class RowMaker:
             row = [record.get(name) for name in self._names]
         for index, convert in self._converters:
             if (value := row[index]) is not None:
-                row[index] = convert(value)
+                try:
+                    row[index] = convert(value)
+                except (ValueLoadError, TypeError) as exc:
+                    raise ValueLoadError(f"field {self._names[index]!r}: {exc}") from None
         if self._with_metadata:  # in METADATA_COLUMNS order
             row += (
                 message.get("time_extracted"),

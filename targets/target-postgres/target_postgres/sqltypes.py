@@ -1,11 +1,15 @@
 """Column types: from a property's JSON schema, and how an existing column widens to take it.
 
 Types are spelled as Postgres's ``format_type`` reports them, so a column read back from the
-catalog compares equal to the type this module asked for.
+catalog compares equal to the type this module asked for. A property's ``x-sql-datatype``
+annotation (tap-postgres writes the source column's type there) is taken as the column type
+when it names a type whose values travel exactly in JSON (``SOURCE_TYPES``): ``numeric(p,s)``,
+``uuid``, typed arrays, ``interval``, ``bytea`` (base64 in JSON), timestamps without zone.
 """
 
 from __future__ import annotations
 
+import re
 import typing as t
 from dataclasses import dataclass
 
@@ -37,6 +41,18 @@ _COMMON = {
     (DATE, TIMESTAMPTZ): TIMESTAMPTZ,
 }
 OURS = {BIGINT, DOUBLE, NUMERIC, BOOLEAN, TEXT, TIMESTAMPTZ, DATE, TIME, JSONB}
+BYTEA = "bytea"
+
+# Source types taken from ``x-sql-datatype`` as they are (and arrays of them): their JSON
+# values (as tap-postgres writes them) are Postgres input text, or base64 for bytea.
+_SOURCE_SCALARS = (
+    r"smallint|integer|bigint|real|double precision|boolean|text|uuid|date|interval|bytea"
+    r"|numeric(\(\d+,\d+\))?|time(\(\d\))? with(out)? time zone"
+    r"|timestamp(\(\d\))? with(out)? time zone"
+)
+SOURCE_TYPES = re.compile(rf"({_SOURCE_SCALARS})(\[\])?")
+_FAMILIES = {"smallint": BIGINT, "integer": BIGINT, "real": DOUBLE}
+_SCALED_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
 # Existing column types that take any value as it is, so never need widening.
 ABSORBING = {TEXT, JSONB, "json"}
 # Foreign integer and float types (tables made by other loaders, which size integer columns by
@@ -52,8 +68,38 @@ _FOREIGN_WIDENINGS = {
 LARGEST_EXACT_DOUBLE = 2**53
 
 
+def numeric_bounds(kind: str) -> tuple[int, int] | None:
+    """``(precision, scale)`` of a ``numeric(p,s)`` type, else None."""
+    found = _SCALED_NUMERIC.fullmatch(kind)
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def _holds(wide: str, narrow: str) -> bool:
+    """Whether numeric type ``wide`` holds every value of numeric type ``narrow``."""
+    if wide == NUMERIC:
+        return True
+    outer, inner = numeric_bounds(wide), numeric_bounds(narrow)
+    if outer is None or inner is None:
+        return False
+    return inner[1] <= outer[1] and inner[0] - inner[1] <= outer[0] - outer[1]
+
+
+def _family(kind: str) -> str:
+    """Our type of the same kind as a source type: ``integer`` -> bigint, ``numeric(p,s)``
+    -> numeric, ``real`` -> double precision; others stay."""
+    if numeric_bounds(kind):
+        return NUMERIC
+    return _FAMILIES.get(kind, kind)
+
+
 def common_type(first: str, second: str) -> str:
-    """The narrowest of our types holding every value of both."""
+    """The narrowest of our types holding every value of both (``numeric(p,s)`` counts as
+    numeric, and two of them meet at the one holding both, else at plain numeric)."""
+    if first == second:
+        return first
+    if first.startswith(NUMERIC) and second.startswith(NUMERIC) and "[" not in first + second:
+        return first if _holds(first, second) else second if _holds(second, first) else NUMERIC
+    first, second = _family(first), _family(second)
     if first == second:
         return first
     low, high = sorted((first, second))
@@ -64,6 +110,9 @@ def sql_type(schema: t.Any) -> str:
     """Column type for a property's JSON schema (types, nullable unions, anyOf/oneOf)."""
     if not isinstance(schema, dict):
         return JSONB
+    declared = schema.get("x-sql-datatype")
+    if isinstance(declared, str) and SOURCE_TYPES.fullmatch(declared):
+        return declared
     branches = schema.get("anyOf") or schema.get("oneOf")
     if isinstance(branches, list):
         kinds = [sql_type(branch) for branch in branches if not _is_null_schema(branch)]
@@ -114,6 +163,9 @@ def widening(existing: str, desired: str) -> Widening | None:
     them already (Postgres casts them on insert)."""
     if existing == desired or existing in ABSORBING:
         return None
+    if numeric_bounds(existing):
+        wider = common_type(existing, desired)
+        return None if wider == existing else Widening(wider, "{column}::" + wider)
     if existing not in OURS:
         if (existing, desired) in _FOREIGN_WIDENINGS or desired == TEXT:
             return Widening(desired, "{column}::" + desired)

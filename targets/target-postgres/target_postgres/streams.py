@@ -10,8 +10,10 @@ Column names are the property names, unchanged.
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
+from dativo_connector_kit.decimals import DecimalReader, decimal_fields
 from target_postgres.sqltypes import BIGINT, TIMESTAMPTZ, sql_type
 
 MAX_IDENTIFIER_BYTES = 63  # Postgres truncates longer names (NAMEDATALEN - 1)
@@ -47,6 +49,9 @@ class StreamSpec:
     key_properties: tuple[str, ...]
     record_columns: tuple[str, ...]  # the properties' columns (metadata columns excluded)
     with_metadata: bool
+    required: tuple[str, ...] = ()  # the schema's "required" properties
+    not_null: frozenset[str] = frozenset()  # required properties whose type excludes null
+    decimals: DecimalReader[Decimal] | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -96,6 +101,7 @@ def spec_from_schema(
                 f"name {name!r} cannot be a Postgres identifier (1 to "
                 f"{MAX_IDENTIFIER_BYTES} bytes, no NUL)"
             )
+    decimals = decimal_fields({name: properties[name] for name in record_columns})
     return StreamSpec(
         stream=stream,
         schema_name=schema_name,
@@ -105,4 +111,21 @@ def spec_from_schema(
         key_properties=tuple(keys),
         record_columns=record_columns,
         with_metadata=with_metadata,
+        required=tuple(name for name in schema.get("required") or () if isinstance(name, str)),
+        not_null=_not_null(schema, properties),
+        decimals=DecimalReader.for_fields(decimals, Decimal) if decimals else None,
+    )
+
+
+def _not_null(schema: dict[str, t.Any], properties: dict[str, t.Any]) -> frozenset[str]:
+    """Properties the schema requires and whose ``type`` does not allow null."""
+    required = schema.get("required")
+    if not isinstance(required, list):
+        return frozenset()
+    return frozenset(
+        name
+        for name in required
+        if isinstance(spec := properties.get(name), dict)
+        and isinstance(kind := spec.get("type"), str | list)
+        and "null" not in ([kind] if isinstance(kind, str) else kind)
     )

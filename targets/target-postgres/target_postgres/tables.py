@@ -74,7 +74,11 @@ def prepare_table(cursor: psycopg.Cursor[t.Any], spec: StreamSpec, table: Table 
 def _create(cursor: psycopg.Cursor[t.Any], spec: StreamSpec) -> Table:
     identifier = sql.Identifier(spec.schema_name, spec.table)
     definitions = [
-        sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+        sql.SQL("{} {}{}").format(
+            sql.Identifier(name),
+            sql.SQL(kind),
+            sql.SQL(" NOT NULL" if name in spec.not_null else ""),
+        )
         for name, kind in spec.columns.items()
     ]
     if spec.key_properties:

@@ -108,6 +108,8 @@ class Target:
         for key in spec.key_properties:
             if record.get(key) is None:
                 raise InputError(number, f"RECORD for stream {stream!r} lacks key property {key!r}")
+        if spec.decimals is not None:
+            record = spec.decimals.exact(line, record)
         if self._validate_records:
             self._validate(number, spec, record)
         if b"\\u0000" in line and _has_nul(record):
@@ -159,7 +161,7 @@ class Target:
             self._commit()
         self._specs[stream] = spec
         if self._validate_records:
-            self._validators[stream] = RecordValidator(spec.properties)
+            self._validators[stream] = RecordValidator(spec.properties, spec.required)
         self._changed = True
 
     def _on_state(self, number: int, message: Message) -> None:

@@ -1,12 +1,17 @@
 """``validate_records``: records checked against their stream's JSON schema, property by
-property: JSON types (with ``anyOf``/``oneOf``) and the ``date-time``, ``date`` and ``time``
-formats. Each property's check is compiled once per SCHEMA, so a record costs a few set
-lookups."""
+property: ``required`` properties present, then each property present checked for its JSON
+types (with ``anyOf``/``oneOf``) and the ``date-time``, ``date`` and ``time`` formats. A
+property left out is fine unless required (as JSON Schema has it). Decimal fields arrive as
+``Decimal``, and may be ``"NaN"``, ``"Infinity"`` or ``"-Infinity"``. Each property's check is
+compiled once per SCHEMA, so a record costs a few set lookups."""
 
 from __future__ import annotations
 
 import typing as t
 from datetime import date, datetime, time
+from decimal import Decimal
+
+from dativo_connector_kit.decimals import SPECIAL_NUMBERS, is_decimal
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -17,7 +22,7 @@ _PYTHON_TYPES: dict[str, frozenset[type]] = {
     "null": frozenset({type(None)}),
     "string": frozenset({str}),
     "integer": frozenset({int}),  # not bool: type(True) is bool
-    "number": frozenset({int, float}),
+    "number": frozenset({int, float, Decimal}),
     "boolean": frozenset({bool}),
     "object": frozenset({dict}),
     "array": frozenset({list}),
@@ -32,14 +37,18 @@ _PARSERS: dict[str, Callable[[str], object]] = {
 class RecordValidator:
     """Checks records against the ``properties`` of a stream's schema."""
 
-    def __init__(self, properties: dict[str, t.Any]) -> None:
+    def __init__(self, properties: dict[str, t.Any], required: t.Sequence[str] = ()) -> None:
         """Compile a check for every property."""
         self._checks = [(name, _compile(schema)) for name, schema in properties.items()]
+        self._required = tuple(required)
 
     def problem(self, record: dict[str, t.Any]) -> tuple[str, str] | None:
         """``(field, why)`` for the first property whose value does not fit, or None."""
+        for name in self._required:
+            if name not in record:
+                return name, "is required but missing"
         for name, check in self._checks:
-            if problem := check(record.get(name)):
+            if name in record and (problem := check(record[name])):
                 return name, problem
         return None
 
@@ -58,9 +67,14 @@ def _compile(schema: t.Any) -> Check:
     expected = " or ".join(map(str, names)) if allowed else ""
     parse = _PARSERS.get(schema.get("format", ""))
     form = schema.get("format")
+    specials = SPECIAL_NUMBERS if is_decimal(schema) else frozenset()
 
     def check(value: object) -> str | None:
-        if allowed is not None and type(value) not in allowed:
+        if (
+            allowed is not None
+            and type(value) not in allowed
+            and not (type(value) is str and value in specials)
+        ):
             return f"{_show(value)} is not of type {expected}"
         if parse is not None and type(value) is str:
             try:
