@@ -28,12 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dativo_ingest.config import load_job
+    from dativo_ingest.cli.project_args import open_job
     from dativo_ingest.pipeline.run import RunOptions, run_job
-    from dativo_ingest.state import dativo_home, open_store
+    from dativo_ingest.state import open_store
 
-    job = load_job(args.job)
-    home = dativo_home()
+    job = open_job(args)
+    home = job.project.home
     store = open_store(home)
     try:
         run_job(
