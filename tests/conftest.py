@@ -24,7 +24,8 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-SHARED_CONNECTORS = Path(__file__).resolve().parents[1] / ".connectors" / "installed-by-tests"
+# where `make setup` installs first-party connectors: tests reuse those environments
+SHARED_CONNECTORS = Path(__file__).resolve().parents[1] / ".dativo" / "connectors"
 
 
 @pytest.fixture

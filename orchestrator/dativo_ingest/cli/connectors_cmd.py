@@ -30,6 +30,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="NAME or VARIANT-NAME (default: every first-party connector)",
     )
+    install.add_argument(
+        "--bin-dir",
+        type=Path,
+        help="also link each installed connector's executable into this folder (for use by hand)",
+    )
     install.set_defaults(handler=install_connectors)
 
 
@@ -83,7 +88,17 @@ def install_connectors(args: argparse.Namespace) -> int:
     for spec in specs:
         env = ensure_installed(spec, project.home)
         print(f"{spec.label}: {env.path}")
+        if args.bin_dir and spec.executable and env.executable(spec.executable).exists():
+            _link(env.executable(spec.executable), args.bin_dir / spec.executable)
     return 0
+
+
+def _link(executable: Path, link: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".{link.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(executable.resolve())
+    temporary.replace(link)
 
 
 def _origin(spec: ConnectorSpec) -> str:
