@@ -130,7 +130,11 @@ def load_job(
             problems.append(("source.catalog", f"catalog file not found: {catalog}"))
     if problems:
         raise JobFileError(str(file), problems)
-    secrets = (substituted - public) | secret_values(spec.source.config) | secret_values(spec.target.config)
+    secrets = (
+        (substituted - public)
+        | secret_values(spec.source.config)
+        | secret_values(spec.target.config)
+    )
     source = replace(source, job_file=file)  # type: ignore[arg-type]
     target = replace(target, job_file=file)  # type: ignore[arg-type]
     return Job(file, spec, source, target, catalog, Redactor(secrets), project)
