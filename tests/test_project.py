@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -12,9 +11,8 @@ import yaml
 
 from dativo_ingest.config import load_job
 from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.state import open_store
 from tests.conftest import FAKE_TAP, FAKE_TARGET, SHARED_CONNECTORS
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def make_project(root: Path, settings: str = "") -> Path:
@@ -42,54 +40,27 @@ def without_home(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k not in ("DATIVO_HOME", "DATIVO_CONNECTORS_DIR")}
 
 
-def test_same_job_from_three_folders_resumes_one_state_and_never_reinstalls(tmp_path, env, dativo):
+def test_same_job_from_three_folders_keeps_one_state_in_the_project(tmp_path, env, dativo):
+    """The fresh-install side (installed once, never again) is in test_wheel_install."""
     root = make_project(tmp_path / "project")
-    (root / "data").mkdir()
-    orders = (REPO / "jobs/demo/data/orders.csv").read_text().splitlines()
-    (root / "data/orders.csv").write_text("\n".join(orders[:11]) + "\n")  # 10 orders
-    job = write_job(
-        root / "jobs/acme/orders.yaml",
-        {
-            "connector": "tap-csv",
-            "config": {
-                "files": [
-                    {
-                        "entity": "orders",
-                        "path": "data/orders.csv",  # relative to the project root
-                        "keys": ["id"],
-                        "replication_key": "ordered_at",
-                    }
-                ]
-            },
-        },
-        {"connector": "target-jsonl", "config": {"destination_path": "output"}},
-        name="orders",
-    )
+    job = fake_job(root / "jobs" / "acme" / "job.yaml", {"records": 5})
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = without_home(env)  # the project decides: <root>/.dativo for state and installs
-    runs = [
-        dativo("run", os.path.relpath(job, folder), cwd=folder, env=env, timeout=300)
-        for folder in (root, root / "jobs" / "acme", elsewhere)
-    ]
-    for run in runs:
+    env = without_home(env)  # the project decides: <root>/.dativo
+    for number, folder in enumerate((root, root / "jobs" / "acme", elsewhere)):
+        run = dativo("run", os.path.relpath(job, folder), cwd=folder, env=env)
         assert run.returncode == 0, run.stderr
-    assert "installing tap-csv" in runs[0].stderr and "installing target-jsonl" in runs[0].stderr
-    for run in runs[1:]:
-        assert "installing" not in run.stderr
-        assert "resuming acme/orders" in run.stderr
-    assert (root / ".dativo" / "dativo.db").is_file()
-    assert not (elsewhere / ".dativo").exists() and not (elsewhere / "output").exists()
+        assert ("resuming acme/job" in run.stderr) == (number > 0)
+    store = open_store(root / ".dativo")
+    try:
+        assert store.get_state("acme/job").value == {"bookmarks": {"items": {"last_id": 15}}}
+        assert len(store.list_runs()) == 3
+    finally:
+        store.close()
+    assert not (elsewhere / ".dativo").exists()
     assert not (root / "jobs" / "acme" / ".dativo").exists()
-    landed = [
-        json.loads(line)
-        for file in sorted((root / "output").glob("orders-*.jsonl"))
-        for line in file.read_text().splitlines()
-    ]
-    assert len(landed) == 10 + 1 + 1  # later runs re-send only the bookmarked order
-    listed = dativo("connectors", "list", cwd=root / "jobs", env=env).stdout
-    assert [line.split()[4] for line in listed.splitlines() if "dativo*" in line and (
-        line.startswith(("tap-csv ", "target-jsonl ")))] == ["yes", "yes"]  # fmt: skip
+    listed = dativo("state", "list", cwd=root / "jobs", env=env).stdout
+    assert "acme/job" in listed
 
 
 def test_root_home_and_catalogs_come_from_the_project_file(tmp_path, monkeypatch):

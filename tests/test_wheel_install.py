@@ -1,5 +1,6 @@
 """A built wheel is all a user needs: `pip install` it into a fresh virtual environment, with
-no source checkout on the way, then `dativo init` and the example job by registry names."""
+no source checkout on the way, then `dativo init` and the example job by registry names.
+Started from three folders, the job installs its connectors once and resumes one state."""
 
 from __future__ import annotations
 
@@ -57,18 +58,30 @@ def test_wheel_in_a_fresh_venv_runs_init_and_the_example_job(tmp_path, require_c
         ["dativo", "init", "demo"], capture_output=True, text=True, env=env, cwd=tmp_path
     )
     assert init.returncode == 0, init.stderr
-    run = subprocess.run(
-        ["dativo", "run", "jobs/example/csv_to_jsonl.yaml"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path / "demo",
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
+    demo = tmp_path / "demo"
+    runs = [
+        subprocess.run(
+            ["dativo", "run", os.path.relpath(demo / "jobs/example/csv_to_jsonl.yaml", folder)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=folder,
+            timeout=300,
+        )
+        for folder in (demo, demo / "jobs", tmp_path)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        assert str(REPO) not in run.stderr
     shipped = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    assert f"installing tap-csv (dativo) from {shipped}" in run.stderr
-    assert str(REPO) not in run.stderr
-    (output,) = (tmp_path / "demo/output/example").glob("customers-*.jsonl")
-    rows = [json.loads(line) for line in output.read_text().splitlines()]
-    assert [row["id"] for row in rows] == [1, 2, 3, 4]
+    assert f"installing tap-csv (dativo) from {shipped}" in runs[0].stderr
+    for run in runs[1:]:
+        assert "installing" not in run.stderr
+        assert "resuming example/csv_to_jsonl" in run.stderr
+    assert not (tmp_path / ".dativo").exists() and not (demo / "jobs" / ".dativo").exists()
+    rows = [
+        json.loads(line)
+        for output in sorted((demo / "output/example").glob("customers-*.jsonl"))
+        for line in output.read_text().splitlines()
+    ]
+    assert sorted(row["id"] for row in rows) == [1, 2, 3, 4, 4, 4]  # then the bookmark only
