@@ -14,12 +14,10 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_JOB = REPO / "jobs" / "demo" / "csv_to_jsonl.yaml"
 
 
-def test_demo_job_lands_every_csv_row_and_resumes(tmp_path, home, connector_exe, dativo):
+def test_demo_job_lands_every_csv_row_and_resumes(tmp_path, home, dativo):
     job = yaml.safe_load(DEMO_JOB.read_text())
     for entry in job["source"]["config"]["files"]:
         entry["path"] = str(REPO / entry["path"])
-    job["source"]["executable"] = connector_exe("tap-csv")
-    job["target"]["executable"] = connector_exe("target-jsonl")
     job["target"]["config"]["destination_path"] = str(tmp_path / "out")
     job_file = tmp_path / "demo.yaml"
     job_file.write_text(yaml.safe_dump(job))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def items_table(pg_dsn: str, pg_schema: str) -> str:
 
 
 def postgres_source(schema: str, server: dict, **extra) -> dict:
-    config = {**server, "filter_schemas": [schema]}
+    # meltanolabs' tap insists on a password, which a trusting server ignores
+    config = {"password": "ignored-by-trust", **server, "filter_schemas": [schema]}
     return {"connector": "meltanolabs-tap-postgres", "config": config, **extra}
 
 
@@ -132,9 +134,18 @@ def test_check_passes_and_fails_on_the_source_password(tmp_path, dativo, private
     assert "wrong-pw" not in result.stdout + result.stderr
 
 
-def test_check_fails_on_a_wrong_target_password(tmp_path, dativo, private_postgres):
+def test_check_fails_on_a_wrong_target_password(
+    tmp_path, dativo, private_postgres, connector_exe, require_component
+):
     """target-postgres declares the `test` capability: `--test` connects and checks it may
-    create and write in the destination, writing nothing."""
+    create and write in the destination, writing nothing (exit 0, else non-zero with the
+    reason on stderr)."""
+    about = subprocess.run(
+        [connector_exe("target-postgres"), "--about", "--format", "json"],
+        capture_output=True,
+        check=True,
+    )
+    require_component("test" in json.loads(about.stdout)["capabilities"], "target-postgres --test")
     source = {"executable": str(REPO / "tests/programs/fake_tap.py"), "config": {}}
     target = {"connector": "target-postgres", "config": dict(private_postgres)}
     good = write_job(tmp_path / "good.yaml", source, target)
