@@ -60,19 +60,19 @@ def _with_store(action: Action) -> Callable[[argparse.Namespace], int]:
 @contextmanager
 def _job_stopped(store: StateStore, state_id: str, force: bool) -> Iterator[None]:
     """Hold ``state_id``'s lock, so no run of the job starts or runs meanwhile."""
-    holder = new_run_id()
+    holder: str | None = new_run_id()
     try:
         store.acquire_lock(state_id, holder)
     except JobLockedError as exc:
         if not force:
             raise JobLockedError(f"{exc}; or give --force") from None
         log.warning("%s; changing its state anyway (--force)", exc)
-        yield
-        return
+        holder = None
     try:
         yield
     finally:
-        store.release_lock(state_id, holder)
+        if holder is not None:
+            store.release_lock(state_id, holder)
 
 
 def _warn_if_unknown(store: StateStore, state_id: str) -> None:

@@ -55,6 +55,11 @@ class Project:
     root: Path
     settings: ProjectSettings = field(default_factory=ProjectSettings)
     environment: str | None = None
+    home: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        # resolved once, against the folder dativo was started in (it may move to the root)
+        object.__setattr__(self, "home", self._home())
 
     @property
     def file(self) -> Path:
@@ -66,8 +71,7 @@ class Project:
             return EnvironmentSettings()
         return self.settings.environments[self.environment]
 
-    @property
-    def home(self) -> Path:
+    def _home(self) -> Path:
         """``$DATIVO_HOME`` (made absolute), else the project's ``home`` under the root."""
         given = os.environ.get("DATIVO_HOME")
         if given:
