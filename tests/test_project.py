@@ -201,3 +201,31 @@ def test_init_creates_a_project_and_refuses_to_overwrite(tmp_path, dativo):
     assert job.project.root == root.resolve()
     again = dativo("init", "demo")
     assert again.returncode == 2 and "already a project" in again.stderr
+
+
+def test_registry_overlays_and_runtime_come_from_the_project(tmp_path, monkeypatch):
+    root = make_project(
+        tmp_path / "p",
+        """
+registry: [extra/connectors.yaml]
+runtime: {mode: subprocess, memory: 1g}
+environments:
+  prod: {runtime: {mode: docker}}
+""",
+    )
+    entry = "connectors:\n  - {name: %s, type: source, engine: singer, executable: %s, path: .}\n"
+    (root / "extra").mkdir()
+    (root / "extra/connectors.yaml").write_text(entry % ("tap-listed", "tap-listed"))
+    (root / "registry.yaml").write_text(entry % ("tap-at-root", "tap-at-root"))
+    monkeypatch.chdir(tmp_path)  # not the root: overlays are found from the job file
+    for name in ("tap-listed", "tap-at-root"):
+        job = write_job(
+            root / "jobs" / "deep" / f"{name}.yaml",
+            {"connector": name, "config": {}},
+            {"executable": FAKE_TARGET, "config": {}},
+        )
+        loaded = load_job(job, {})
+        assert loaded.source.spec is not None and loaded.source.spec.name == name
+        assert loaded.spec.runtime is not None and loaded.spec.runtime.memory == "1g"
+    prod = load_job(job, {}, environment="prod").spec.runtime
+    assert prod is not None and (prod.mode, prod.memory) == ("docker", "1g")
