@@ -3,8 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 CONNECTORS := .connectors
 UV := $(VENV)/bin/uv
-CONNECTOR_DIRS := $(wildcard taps/*/pyproject.toml targets/*/pyproject.toml)
-CONNECTOR_NAMES := $(foreach f,$(CONNECTOR_DIRS),$(notdir $(patsubst %/,%,$(dir $(f)))))
 export PATH := $(CURDIR)/$(CONNECTORS)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: setup demo test lint bench connectors clean
@@ -18,19 +16,12 @@ $(VENV)/.installed: pyproject.toml $(shell find libs -name '*.py' -o -name pypro
 	$(VENV)/bin/python -m compileall -q orchestrator   # fast starts under PYTHONDONTWRITEBYTECODE
 	touch $@
 
-# One isolated virtual environment per first-party connector; executables linked into
-# .connectors/bin, so the orchestrator's own environment never holds connector packages.
-connectors: $(foreach n,$(CONNECTOR_NAMES),$(CONNECTORS)/$(n)/.installed)
-
-.SECONDEXPANSION:
-$(CONNECTORS)/%/.installed: $(VENV)/.installed $$(shell find taps/$$* targets/$$* libs -type f \
-		-not -path '*/tests/*' -not -path '*/__pycache__/*' 2>/dev/null)
-	@src=$$(ls -d taps/$* targets/$* 2>/dev/null | head -n 1); \
-	echo "installing $* from $$src"; \
-	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CONNECTORS)/$* && \
-	$(UV) pip install --quiet --compile-bytecode --python $(CONNECTORS)/$*/bin/python "./$$src" && \
-	mkdir -p $(CONNECTORS)/bin && \
-	if [ -e $(CONNECTORS)/$*/bin/$* ]; then ln -sf ../$*/bin/$* $(CONNECTORS)/bin/$*; fi && touch $@
+# One isolated virtual environment per first-party connector, installed by dativo itself into
+# the project's .dativo/connectors (the one install location `dativo run` and
+# `dativo connectors list` use); executables are linked into .connectors/bin for use by hand.
+# dativo skips connectors whose environment matches their source (a fingerprint).
+connectors: $(VENV)/.installed
+	$(VENV)/bin/dativo install --bin-dir $(CONNECTORS)/bin
 
 demo: setup
 	dativo run jobs/demo/csv_to_jsonl.yaml

@@ -17,7 +17,7 @@ RECORD, with a STATE at least every 10,000 records (ours).
 
 Usage: .venv/bin/python bench/tap_csv_bench.py [--rows 1000000] [--rounds 5]
        [--arms tap-csv,strings,sdk,peer] [--results bench/results/tap-csv.md] [--check]
-Needs `make setup` (ours in .connectors/tap-csv); installs the peer into
+Needs `make setup` (ours linked into .connectors/bin); installs the peer into
 .connectors/pypi/tap-csv-folder__0.0.1a1 on first use. Progress goes to stderr, the Markdown
 result to stdout and to --results.
 """
@@ -41,7 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO / "bench" / "data"
 DATA_FORMAT = "v1"  # bump when generate() changes, so cached files are not reused
-OURS = REPO / ".connectors" / "tap-csv" / "bin" / "tap-csv"
+OURS = REPO / ".connectors" / "bin" / "tap-csv"
 PEER_SPEC = "tap-csv-folder==0.0.1a1"
 PEER_ENV = REPO / ".connectors" / "pypi" / "tap-csv-folder__0.0.1a1"
 TARGET_RECORDS_PER_S = 150_000

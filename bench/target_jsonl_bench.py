@@ -10,7 +10,7 @@ add_record_metadata.
 
 Usage: .venv/bin/python bench/target_jsonl_bench.py [--records 100000] [--rounds 5]
        [--startup-rounds 10] [--check]
-Needs `make setup` (ours in .connectors/target-jsonl); installs the peer into
+Needs `make setup` (ours linked into .connectors/bin); installs the peer into
 .connectors/pypi/target-jsonl__0.1.4 on first use. Progress goes to stderr, the Markdown
 result to stdout.
 """
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 GENERATOR = REPO / "bench" / "programs" / "gen_stream.py"
 DATA_DIR = REPO / "bench" / "data"
 DATA_FORMAT = "v1"  # the same cache files as bench/relay_bench.py
-OURS = REPO / ".connectors" / "target-jsonl" / "bin" / "target-jsonl"
+OURS = REPO / ".connectors" / "bin" / "target-jsonl"
 PEER_SPEC = "target-jsonl==0.1.4"
 PEER_ENV = REPO / ".connectors" / "pypi" / "target-jsonl__0.1.4"
 SPEEDUP_TARGET = 30.0

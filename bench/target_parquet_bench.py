@@ -14,7 +14,7 @@ Start-up is measured too: ``--about`` and an empty stream.
 
 Usage: .venv/bin/python bench/target_parquet_bench.py [--records 300000] [--rounds 7]
        [--peer-rounds 3] [--startup-rounds 10] [--out bench/results/target-parquet.md] [--check]
-Needs `make setup` (ours in .connectors/target-parquet); installs the peer into
+Needs `make setup` (ours linked into .connectors/bin); installs the peer into
 .connectors/pypi/meltanolabs-target-csv__0.5.0 on first use. Progress goes to stderr; the
 Markdown result to stdout and to --out.
 """
@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 GENERATOR = REPO / "bench" / "programs" / "gen_stream.py"
 DATA_DIR = REPO / "bench" / "data"
 DATA_FORMAT = "v1"  # the same cache files as bench/relay_bench.py
-OURS = REPO / ".connectors" / "target-parquet" / "bin" / "target-parquet"
+OURS = REPO / ".connectors" / "bin" / "target-parquet"
 PEER_SPEC = "meltanolabs-target-csv==0.5.0"
 PEER_ENV = REPO / ".connectors" / "pypi" / "meltanolabs-target-csv__0.5.0"
 RESULTS = REPO / "bench" / "results" / "target-parquet.md"

@@ -16,7 +16,7 @@ Start-up of ours is measured too: ``--about`` and an empty stream.
 
 Usage: .venv/bin/python bench/target_postgres_bench.py [--records 100000] [--rounds 7]
        [--peer-rounds 4] [--slow-rounds 2] [--startup-rounds 10] [--arms ...] [--check]
-Needs `make setup` (ours in .connectors/target-postgres) and Postgres (DATIVO_TEST_PG_DSN,
+Needs `make setup` (ours linked into .connectors/bin) and Postgres (DATIVO_TEST_PG_DSN,
 default host=127.0.0.1 port=5432 user=postgres dbname=postgres); installs the peers into
 .connectors/pypi on first use. Progress goes to stderr, the Markdown result to stdout.
 """
@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 GENERATOR = REPO / "bench" / "programs" / "gen_stream.py"
 DATA_DIR = REPO / "bench" / "data"
 DATA_FORMAT = "v1"  # the same cache files as bench/relay_bench.py
-OURS = REPO / ".connectors" / "target-postgres" / "bin" / "target-postgres"
+OURS = REPO / ".connectors" / "bin" / "target-postgres"
 PIPELINEWISE = "pipelinewise-target-postgres==2.1.2"
 MELTANOLABS = "meltanolabs-target-postgres==0.8.1"
 DSN = os.environ.get("DATIVO_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")

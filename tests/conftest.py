@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
+from psycopg.conninfo import conninfo_to_dict
 
 PROGRAMS = Path(__file__).parent / "programs"
-# a role that checks its password (the server trusts everyone else): scripts/postgres-test-setup.sh
-PG_PASSWORD_ROLE = ("dativo_pw", "dativo-pw-test")
 FAKE_TAP = str(PROGRAMS / "fake_tap.py")
 FAKE_TARGET = str(PROGRAMS / "fake_target.py")
 DATIVO = str(Path(sys.executable).with_name("dativo"))
@@ -25,7 +24,8 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-SHARED_CONNECTORS = Path(__file__).resolve().parents[1] / ".connectors" / "installed-by-tests"
+# where `make setup` installs first-party connectors: tests reuse those environments
+SHARED_CONNECTORS = Path(__file__).resolve().parents[1] / ".dativo" / "connectors"
 
 
 @pytest.fixture
@@ -76,3 +76,15 @@ def dativo(env: dict[str, str], tmp_path: Path) -> Callable[..., subprocess.Comp
         )
 
     return run
+
+
+def server_settings(dsn: str) -> dict:
+    """host, port, user, password and database of a libpq DSN, as the connectors name them."""
+    params = conninfo_to_dict(dsn)
+    settings = {
+        "host": params.get("host", "127.0.0.1"),
+        "port": int(params.get("port", 5432)),
+        "user": params.get("user", "postgres"),
+        "database": params.get("dbname", "postgres"),
+    }
+    return {**settings, **({"password": params["password"]} if "password" in params else {})}

@@ -36,7 +36,7 @@ from dativo_ingest.runtime.images import (
 )
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state.locks import process_start_time
-from tests.conftest import DATIVO, FAKE_TAP, PROGRAMS
+from tests.conftest import DATIVO, FAKE_TAP, PROGRAMS, server_settings
 
 pytestmark = pytest.mark.timeout(900)
 PROBE = PROGRAMS / "container_probe.py"
@@ -206,7 +206,7 @@ def test_postgres_to_postgres_in_containers_matches_the_subprocess_run(
             " timestamptz '2024-01-01 00:00:00+00' + i * interval '1 hour'"
             " FROM generate_series(1, 200) i"
         )
-    server = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "database": "postgres"}
+    server = server_settings(pg_dsn)
     stream = f"{pg_schema}-items"
     targets = {mode: f"{pg_schema}_{mode[:3]}" for mode in ("subprocess", "docker")}
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 import yaml
 
-from tests.conftest import PG_PASSWORD_ROLE
+from tests.conftest import server_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,21 +73,13 @@ def items_table(pg_dsn: str, pg_schema: str) -> str:
             SELECT i, 'item ' || i, 'do not copy ' || i,
                    '2026-01-01'::timestamptz + i * interval '1 hour'
             FROM generate_series(1, 20) AS i;
-            GRANT USAGE ON SCHEMA "{pg_schema}" TO {PG_PASSWORD_ROLE[0]};
-            GRANT SELECT ON ALL TABLES IN SCHEMA "{pg_schema}" TO {PG_PASSWORD_ROLE[0]};
         """)
     return pg_schema
 
 
-def postgres_source(schema: str, password: str = PG_PASSWORD_ROLE[1], **extra) -> dict:
-    config = {
-        "host": "127.0.0.1",
-        "port": 5432,
-        "user": PG_PASSWORD_ROLE[0],
-        "password": password,
-        "database": "postgres",
-        "filter_schemas": [schema],
-    }
+def postgres_source(schema: str, server: dict, **extra) -> dict:
+    # meltanolabs' tap insists on a password, which a trusting server ignores
+    config = {"password": "ignored-by-trust", **server, "filter_schemas": [schema]}
     return {"connector": "meltanolabs-tap-postgres", "config": config, **extra}
 
 
@@ -98,6 +91,7 @@ def test_community_tap_by_name_with_select_and_incremental_override(
         tmp_path / "job.yaml",
         source=postgres_source(
             items_table,
+            server_settings(pg_dsn),
             select=[f"{stream}.*", f"!{stream}.secret_note"],
             metadata={stream: {"replication-key": "updated_at"}},
         ),
@@ -116,21 +110,23 @@ def test_community_tap_by_name_with_select_and_incremental_override(
             (21, 'item 21', 'x', '2026-02-01'), (22, 'item 22', 'x', '2026-02-02')""")
     second = dativo("run", job)
     assert second.returncode == 0, second.stderr
-    assert "discovering" not in second.stderr  # the cached catalog was used
+    assert "discovering" in second.stderr  # a database tap discovers on every run
+    assert "schema change" not in second.stderr
     new_rows = landed(tmp_path / "out", stream)[20:]
     ids = sorted(row["id"] for row in new_rows)
     assert ids in ([21, 22], [20, 21, 22])  # the bookmark row itself may come again
 
 
-def test_check_passes_and_fails_on_the_postgres_password(tmp_path, dativo, items_table):
+def test_check_passes_and_fails_on_the_source_password(tmp_path, dativo, private_postgres):
     target = {"connector": "target-jsonl", "config": {"destination_path": str(tmp_path / "o")}}
-    good = write_job(tmp_path / "good.yaml", postgres_source(items_table), target, "good")
+    good = write_job(tmp_path / "good.yaml", postgres_source("public", private_postgres), target)
     result = dativo("check", good, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS  source tap-postgres" in result.stdout
     assert "SKIP  target target-jsonl" in result.stdout
 
-    bad = write_job(tmp_path / "bad.yaml", postgres_source(items_table, "wrong-pw"), target, "bad")
+    server = {**private_postgres, "password": "wrong-pw"}
+    bad = write_job(tmp_path / "bad.yaml", postgres_source("public", server), target, "bad")
     result = dativo("check", bad, timeout=600)
     assert result.returncode == 1
     assert "FAIL  source tap-postgres" in result.stdout
@@ -138,11 +134,39 @@ def test_check_passes_and_fails_on_the_postgres_password(tmp_path, dativo, items
     assert "wrong-pw" not in result.stdout + result.stderr
 
 
-def test_discover_writes_the_catalog_with_selection(tmp_path, dativo, items_table):
+def test_check_fails_on_a_wrong_target_password(
+    tmp_path, dativo, private_postgres, connector_exe, require_component
+):
+    """target-postgres declares the `test` capability: `--test` connects and checks it may
+    create and write in the destination, writing nothing (exit 0, else non-zero with the
+    reason on stderr)."""
+    about = subprocess.run(
+        [connector_exe("target-postgres"), "--about", "--format", "json"],
+        capture_output=True,
+        check=True,
+    )
+    require_component("test" in json.loads(about.stdout)["capabilities"], "target-postgres --test")
+    source = {"executable": str(REPO / "tests/programs/fake_tap.py"), "config": {}}
+    target = {"connector": "target-postgres", "config": dict(private_postgres)}
+    good = write_job(tmp_path / "good.yaml", source, target)
+    result = dativo("check", good, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS  target target-postgres" in result.stdout
+
+    target["config"]["password"] = "wrong-target-pw"
+    bad = write_job(tmp_path / "bad.yaml", source, target, "bad")
+    result = dativo("check", bad, timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  target target-postgres" in result.stdout
+    assert "password authentication failed" in result.stdout
+    assert "wrong-target-pw" not in result.stdout + result.stderr
+
+
+def test_discover_writes_the_catalog_with_selection(tmp_path, dativo, pg_dsn, items_table):
     stream = f"{items_table}-items"
     job = write_job(
         tmp_path / "job.yaml",
-        postgres_source(items_table, select=[f"{stream}.id"]),
+        postgres_source(items_table, server_settings(pg_dsn), select=[f"{stream}.id"]),
         {"connector": "target-jsonl", "config": {"destination_path": "out"}},
     )
     output = tmp_path / "my-catalog.json"

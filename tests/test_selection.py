@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from dativo_ingest.catalog import apply_metadata, apply_selection
+from dativo_ingest.catalog.drift import schema_drift
+from dativo_ingest.catalog.listing import selection_lines
 from dativo_ingest.config.models import StreamMetadata
 
 CATALOG = {
@@ -76,3 +78,35 @@ def test_key_properties_override():
         copy.deepcopy(CATALOG), {"public-orders": StreamMetadata(**{"key-properties": ["note"]})}
     )
     assert catalog["streams"][1]["key_properties"] == ["note"]
+
+
+def test_selection_list_shows_selected_excluded_and_automatic_fields():
+    catalog = apply_selection(copy.deepcopy(CATALOG), ["public-users.email", "!public-orders"])
+    assert list(selection_lines(catalog, fields=True)) == [
+        "selected  public-users",
+        "    [automatic] public-users.id",
+        "    [selected ] public-users.email",
+        "    [excluded ] public-users.password_hash",
+        "    [excluded ] public-users.updated",
+        "skipped   public-orders",
+        "    [excluded ] public-orders.id",
+        "    [excluded ] public-orders.amount",
+        "    [excluded ] public-orders.note",
+    ]
+
+
+def test_schema_drift_names_added_removed_and_retyped_columns():
+    before = copy.deepcopy(CATALOG)
+    after = copy.deepcopy(CATALOG)
+    users = after["streams"][0]["schema"]["properties"]
+    users["country"] = {"type": ["string", "null"]}
+    del users["password_hash"]
+    users["updated"] = {"type": "string", "format": "date-time"}
+    after["streams"].pop()
+    assert schema_drift(before, after) == [
+        "public-orders: stream removed",
+        "public-users: column country added",
+        "public-users: column password_hash removed",
+        "public-users: column updated changed type from {} to "
+        "{'type': 'string', 'format': 'date-time'}",
+    ]

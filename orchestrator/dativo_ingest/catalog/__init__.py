@@ -9,12 +9,12 @@ import orjson
 
 from dativo_ingest.catalog.discovery import (
     cache_key,
-    default_catalog_path,
     discover,
     read_cached,
     shape,
     write_catalog,
 )
+from dativo_ingest.catalog.drift import schema_drift
 from dativo_ingest.catalog.selection import (
     Catalog,
     apply_metadata,
@@ -23,10 +23,13 @@ from dativo_ingest.catalog.selection import (
 )
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
+from dativo_ingest.logging import get_logger
 from dativo_ingest.protocol.airbyte import configured_catalog
 from dativo_ingest.registry import Capability
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
+
+log = get_logger(__name__)
 
 
 def prepare_catalog(
@@ -42,8 +45,11 @@ def prepare_catalog(
 
     An explicit ``source.catalog`` is used as given (shaped by ``select``/``metadata`` if
     the job has them). Otherwise a tap that can discover gets the cached catalog, discovered
-    again when the cache key changed or ``refresh`` is set, and written to ``output``
-    (default ``catalogs/<tenant_id>/<name>.json``).
+    again when the cache key changed (the tap, its config, the selection), when the cache is
+    older than the registry entry's ``discovery_max_age`` (0 for database taps: every run),
+    or when ``refresh`` is set, and written to ``output`` (default: the job's
+    ``catalogs/<tenant_id>/<name>.json``). Streams and columns added, removed or retyped since
+    the cached catalog are logged as warnings.
     """
     source = job.spec.source
     shaping = source.select is not None or bool(source.metadata)
@@ -60,13 +66,20 @@ def prepare_catalog(
                 f"{program.name} cannot discover one: give source.catalog"
             )
         return None
-    path = output or default_catalog_path(job)
+    path = output or job.catalog_path
     key = cache_key(job, program)
-    if not refresh and (cached := read_cached(path, key)) is not None:
+    cached, cached_key, age = read_cached(path)
+    spec = job.source.spec
+    max_age = spec.discovery_max_age if spec and spec.discovery_max_age is not None else None
+    fresh = max_age is None or age <= max_age
+    if cached is not None and not refresh and cached_key == key and fresh:
         return cached
     catalog = discover(program, config_file, job.redact, launch)
     if program.protocol == "singer":
         catalog = shape(job, catalog)
+    if cached is not None:
+        for change in schema_drift(cached, catalog):
+            log.warning("schema change since the last discovery: %s", change)
     write_catalog(path, catalog, key)
     return catalog
 

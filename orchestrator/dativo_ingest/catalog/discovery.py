@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,8 @@ from dativo_ingest.runtime.program import Program
 
 log = get_logger(__name__)
 CACHE_KEY_FIELD = "x-dativo-cache-key"
+DISCOVERED_AT_FIELD = "x-dativo-discovered-at"
 _STDERR_TAIL = 4000
-
-
-def default_catalog_path(job: Job, project: Path | None = None) -> Path:
-    return (project or Path.cwd()) / "catalogs" / job.spec.tenant_id / f"{job.spec.name}.json"
 
 
 def cache_key(job: Job, program: Program) -> str:
@@ -93,22 +91,25 @@ def shape(job: Job, catalog: Catalog) -> Catalog:
     return apply_selection(catalog, source.select or ["*.*"])
 
 
-def read_cached(path: Path, key: str) -> Catalog | None:
-    """The catalog at ``path`` if it was written for ``key``."""
+def read_cached(path: Path) -> tuple[Catalog | None, str | None, float]:
+    """The catalog at ``path``, the key it was written for and its age in seconds (None,
+    None, infinity when there is none)."""
     try:
         catalog: Any = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        return None
-    if isinstance(catalog, dict) and catalog.get(CACHE_KEY_FIELD) == key:
-        catalog.pop(CACHE_KEY_FIELD)
-        return catalog
-    return None
+        return None, None, float("inf")
+    if not isinstance(catalog, dict):
+        return None, None, float("inf")
+    key = catalog.pop(CACHE_KEY_FIELD, None)
+    discovered = catalog.pop(DISCOVERED_AT_FIELD, None)
+    age = time.time() - discovered if isinstance(discovered, int | float) else float("inf")
+    return catalog, key, age
 
 
 def write_catalog(path: Path, catalog: Catalog, key: str | None) -> None:
-    """Write ``catalog`` (with its cache key) atomically."""
+    """Write ``catalog`` (with its cache key and discovery time) atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = {**catalog, CACHE_KEY_FIELD: key} if key else catalog
+    body = {**catalog, CACHE_KEY_FIELD: key, DISCOVERED_AT_FIELD: time.time()} if key else catalog
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(orjson.dumps(body, option=orjson.OPT_INDENT_2))
     temporary.replace(path)

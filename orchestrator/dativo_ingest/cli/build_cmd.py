@@ -29,10 +29,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def build(args: argparse.Namespace) -> int:
-    from dativo_ingest.registry import load_registry
+    from dativo_ingest.cli.project_args import current_project, project_registry
     from dativo_ingest.runtime.images import BUILD_SECONDS, connect, ensure_image
 
-    registry = load_registry()
+    registry = project_registry(current_project(args))
     if args.names:
         specs = [registry.resolve(name) for name in args.names]
     else:

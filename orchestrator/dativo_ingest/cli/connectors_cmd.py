@@ -10,9 +10,9 @@ from pathlib import Path
 
 import orjson
 
+from dativo_ingest.cli.project_args import current_project, project_registry
 from dativo_ingest.install import connector_env, ensure_installed
-from dativo_ingest.registry import ConnectorSpec, load_registry
-from dativo_ingest.state import dativo_home
+from dativo_ingest.registry import ConnectorSpec
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,13 +30,19 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="NAME or VARIANT-NAME (default: every first-party connector)",
     )
+    install.add_argument(
+        "--bin-dir",
+        type=Path,
+        help="also link each installed connector's executable into this folder (for use by hand)",
+    )
     install.set_defaults(handler=install_connectors)
 
 
-def list_connectors(_: argparse.Namespace) -> int:
-    home = dativo_home()
+def list_connectors(args: argparse.Namespace) -> int:
+    project = current_project(args)
+    home = project.home
     rows = [("NAME", "VARIANT", "TYPE", "ENGINE", "INSTALLED", "FROM")]
-    for spec in load_registry():
+    for spec in project_registry(project):
         installed = "yes" if connector_env(spec, home).is_complete else "no"
         rows.append(
             (
@@ -58,8 +64,9 @@ def list_connectors(_: argparse.Namespace) -> int:
 
 
 def show_connector(args: argparse.Namespace) -> int:
-    spec = load_registry().resolve(args.name, args.variant)
-    env = connector_env(spec, dativo_home())
+    project = current_project(args)
+    spec = project_registry(project).resolve(args.name, args.variant)
+    env = connector_env(spec, project.home)
     shown = spec.model_dump(mode="json", exclude_none=True)
     shown["installed"] = (
         {"path": str(env.path), "version": _installed_version(spec, env.path)}
@@ -71,17 +78,27 @@ def show_connector(args: argparse.Namespace) -> int:
 
 
 def install_connectors(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    project = current_project(args)
+    registry = project_registry(project)
     specs = (
         [registry.resolve(name) for name in args.names]
         if args.names
         else [spec for spec in registry if spec.path and spec.default]
     )
-    home = dativo_home()
     for spec in specs:
-        env = ensure_installed(spec, home)
+        env = ensure_installed(spec, project.home)
         print(f"{spec.label}: {env.path}")
+        if args.bin_dir and spec.executable and env.executable(spec.executable).exists():
+            _link(env.executable(spec.executable), args.bin_dir / spec.executable)
     return 0
+
+
+def _link(executable: Path, link: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    temporary = link.with_name(f".{link.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(executable.resolve())
+    temporary.replace(link)
 
 
 def _origin(spec: ConnectorSpec) -> str:

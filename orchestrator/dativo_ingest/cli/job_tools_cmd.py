@@ -14,7 +14,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     discover.add_argument("job", help="path of the job file (YAML)")
     discover.add_argument(
-        "--output", type=Path, help="where to write it (default: catalogs/<tenant_id>/<name>.json)"
+        "--output",
+        type=Path,
+        help="where to write it (default: catalogs/<tenant_id>/<name>.json in the project root)",
+    )
+    discover.add_argument(
+        "--list",
+        action="store_true",
+        help="also list every field with its selection (selected, excluded, automatic)",
     )
     discover.set_defaults(handler=discover_job)
     check = commands.add_parser("check", help="test both connections without moving data")
@@ -24,18 +31,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def discover_job(args: argparse.Namespace) -> int:
     from dativo_ingest.catalog import prepare_catalog
-    from dativo_ingest.catalog.discovery import default_catalog_path
-    from dativo_ingest.catalog.selection import stream_id
-    from dativo_ingest.config import load_job
+    from dativo_ingest.catalog.listing import selection_lines
+    from dativo_ingest.cli.project_args import open_job
     from dativo_ingest.install.programs import program_for
     from dativo_ingest.pipeline.workdir import private_workdir, write_private
     from dativo_ingest.runtime import Launch
     from dativo_ingest.runtime.options import effective_runtime
-    from dativo_ingest.state import dativo_home
 
-    job = load_job(args.job)
-    home = dativo_home()
-    output = args.output or default_catalog_path(job)
+    output = args.output.resolve() if args.output else None
+    job = open_job(args)
+    home = job.project.home
+    output = output or job.catalog_path
     program = program_for(job.source, "source", home)
     with private_workdir(home) as workdir:
         config = write_private(workdir / "source-config.json", orjson.dumps(job.source.config))
@@ -45,26 +51,18 @@ def discover_job(args: argparse.Namespace) -> int:
     if catalog is None:
         print(f"{program.name} cannot discover its streams (no `discover` capability)")
         return 1
-    for stream in catalog["streams"]:
-        chosen = next(
-            (
-                e["metadata"].get("selected")
-                for e in stream.get("metadata", [])
-                if e.get("breadcrumb") == []
-            ),
-            None,
-        )
-        print(f"{'selected' if chosen else 'skipped '}  {stream_id(stream)}")
+    for line in selection_lines(catalog, fields=args.list):
+        print(line)
     print(f"catalog written to {output}")
     return 0
 
 
 def check_job(args: argparse.Namespace) -> int:
-    from dativo_ingest.config import load_job
+    from dativo_ingest.cli.project_args import open_job
     from dativo_ingest.pipeline.check import check_connections
-    from dativo_ingest.state import dativo_home
 
-    results = check_connections(load_job(args.job), dativo_home())
+    job = open_job(args)
+    results = check_connections(job, job.project.home)
     for result in results:
         verdict = {True: "PASS", False: "FAIL", None: "SKIP"}[result.passed]
         print(f"{verdict}  {result.side} {result.connector}: {result.detail}")

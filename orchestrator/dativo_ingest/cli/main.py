@@ -12,7 +12,15 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from collections.abc import Sequence
 
 from dativo_ingest import __version__
-from dativo_ingest.cli import build_cmd, connectors_cmd, job_tools_cmd, run_cmd, runs_cmd, state_cmd
+from dativo_ingest.cli import (
+    build_cmd,
+    connectors_cmd,
+    init_cmd,
+    job_tools_cmd,
+    run_cmd,
+    runs_cmd,
+    state_cmd,
+)
 from dativo_ingest.exceptions import DativoError
 from dativo_ingest.logging import configure_logging, get_logger
 
@@ -31,8 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="default: INFO",
     )
+    parser.add_argument(
+        "--environment",
+        "-e",
+        help="one of the `environments:` of dativo.yaml (default: $DATIVO_ENVIRONMENT, "
+        "else its default_environment)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run_cmd, job_tools_cmd, state_cmd, runs_cmd, connectors_cmd, build_cmd):
+    for module in (
+        init_cmd,
+        run_cmd,
+        job_tools_cmd,
+        state_cmd,
+        runs_cmd,
+        connectors_cmd,
+        build_cmd,
+    ):
         module.register(commands)
     return parser
 

@@ -38,12 +38,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if len(args.jobs) > 1:
         return _run_many(args)
-    from dativo_ingest.config import load_job
+    from dativo_ingest.cli.project_args import open_job
     from dativo_ingest.pipeline.run import RunOptions, run_job
-    from dativo_ingest.state import dativo_home, open_store
+    from dativo_ingest.state import open_store
 
-    job = load_job(args.jobs[0])
-    home = dativo_home()
+    job = open_job(args, args.jobs[0])
+    home = job.project.home
     store = open_store(home)
     try:
         run_job(
@@ -67,7 +67,10 @@ def _run_many(args: argparse.Namespace) -> int:
     passed = ["--grace-seconds", str(args.grace_seconds)]
     passed += ["--full-refresh"] * args.full_refresh + ["--refresh-catalog"] * args.refresh_catalog
     jobs = [Path(job) for job in args.jobs]
-    outcomes = run_jobs(jobs, args.parallel, passed, ["--log-level", args.log_level])
+    dativo_args = ["--log-level", args.log_level]
+    if args.environment:
+        dativo_args += ["--environment", args.environment]
+    outcomes = run_jobs(jobs, args.parallel, passed, dativo_args)
     for outcome in outcomes:
         verdict = {None: "not started", 0: "succeeded"}.get(
             outcome.exit_code, f"failed (exit {outcome.exit_code})"

@@ -7,6 +7,7 @@ import sys
 
 import orjson
 
+from dativo_ingest.cli.project_args import current_project
 from dativo_ingest.pipeline.progress import human_bytes
 from dativo_ingest.state import RunRecord, open_store
 
@@ -34,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def show_runs(args: argparse.Namespace) -> int:
-    store = open_store()
+    store = open_store(current_project(args).home)
     try:
         store.mark_abandoned_runs()
         runs = store.list_runs(args.limit, args.state_id)

@@ -1,7 +1,18 @@
-"""Job files: models, loading, ``${VAR}`` substitution and secret redaction."""
+"""Job files and projects: models, loading, ``${VAR}`` substitution and secret redaction."""
 
 from dativo_ingest.config.loader import Connector, Job, load_job
 from dativo_ingest.config.models import JobConfig, SourceConfig, TargetConfig
+from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor
 
-__all__ = ["Connector", "Job", "JobConfig", "Redactor", "SourceConfig", "TargetConfig", "load_job"]
+__all__ = [
+    "Connector",
+    "Job",
+    "JobConfig",
+    "Project",
+    "Redactor",
+    "SourceConfig",
+    "TargetConfig",
+    "load_job",
+    "load_project",
+]

@@ -1,4 +1,8 @@
-"""``${VAR}`` substitution from the environment inside connector configs."""
+"""``${VAR}`` substitution inside connector configs, as the shell and docker compose do it.
+
+``${VAR}`` must be set; ``${VAR:-default}`` uses ``default`` when VAR is unset or empty;
+``${VAR:?message}`` fails with ``message`` when it is; ``$$`` is a literal ``$``.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^}]*))?\}")
 
 
 class MissingVariablesError(Exception):
-    """Raised with every ``(key path, variable)`` whose variable is not set."""
+    """Raised with every ``(key path, reason)`` whose variable is not set."""
 
     def __init__(self, missing: list[tuple[str, str]]) -> None:
         self.missing = missing
-        super().__init__(", ".join(name for _, name in missing))
+        super().__init__(", ".join(reason for _, reason in missing))
 
 
 def interpolate(value: Any, environ: Mapping[str, str], path: str, substituted: set[str]) -> Any:
@@ -46,13 +50,19 @@ def _walk(
         return value
 
     def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name, operator, word = match.groups()
         if name is None:
             return "$"
-        if name not in environ:
-            missing.append((path, name))
+        value = environ.get(name)
+        if operator is not None and not value:
+            if operator == ":-":
+                return word
+            missing.append((path, f"{name}: {word or 'is not set'}"))
             return ""
-        substituted.add(environ[name])
-        return environ[name]
+        if value is None:
+            missing.append((path, f"environment variable {name} is not set"))
+            return ""
+        substituted.add(value)
+        return value
 
     return _REFERENCE.sub(replace, value)

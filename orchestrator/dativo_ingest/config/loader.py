@@ -1,4 +1,5 @@
-"""Read a job file: YAML, ``${VAR}`` substitution, validation, executable lookup.
+"""Read a job file: its project, YAML, ``${VAR}`` substitution, validation, executable lookup,
+and each connector's config against the registry's settings.
 
 Every problem is reported with the file, the key path and the reason, before anything starts.
 """
@@ -9,16 +10,19 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
+from dativo_ingest.config.errors import key_path, reason
 from dativo_ingest.config.interpolate import MissingVariablesError, interpolate
 from dativo_ingest.config.models import ConnectorConfig, JobConfig
+from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor, secret_values
+from dativo_ingest.config.settings_check import registry_settings, settings_problems
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
 from dativo_ingest.registry.models import Capability
@@ -41,6 +45,7 @@ class Connector:
     spec: ConnectorSpec | None = None
     protocol: Literal["singer", "airbyte"] = "singer"
     runtime: RuntimeOptions | None = None
+    job_file: Path | None = None  # where its config was written, for error messages
 
 
 @dataclass(frozen=True)
@@ -53,22 +58,36 @@ class Job:
     target: Connector
     catalog: Path | None
     redact: Redactor
+    project: Project
 
     @property
     def state_id(self) -> str:
         return self.spec.state_id
 
+    @property
+    def catalog_path(self) -> Path:
+        """Where discovery writes this job's catalog: ``<root>/catalogs/<tenant>/<name>.json``."""
+        return self.project.catalog_path(self.spec.tenant_id, self.spec.name)
+
 
 def load_job(
-    path: str | Path, environ: Mapping[str, str] | None = None, registry: Registry | None = None
+    path: str | Path,
+    environ: Mapping[str, str] | None = None,
+    registry: Registry | None = None,
+    environment: str | None = None,
 ) -> Job:
     """Load and validate the job file at ``path``; raise JobFileError listing every problem.
 
-    Connectors named with ``connector:`` are looked up in ``registry`` (default: the built-in
-    registry plus the project's ``registry.yaml`` files).
+    ``${VAR}`` reads ``environ`` (default: the real environment), then the project's ``.env``
+    and ``dativo.yaml`` (``environment`` selects one of its environments). Connectors named
+    with ``connector:`` are looked up in ``registry`` (default: the built-in registry plus the
+    project's overlays).
     """
     file = Path(path)
+    project = load_project(file, environment)
     environ = os.environ if environ is None else environ
+    public = set(project.file_variables(environ).values())
+    environ = project.variables(environ)
     raw = _read_yaml(file)
     substituted: set[str] = set()
     problems: list[tuple[str, str]] = []
@@ -80,14 +99,11 @@ def load_job(
                     section["config"], environ, f"{side}.config", substituted
                 )
             except MissingVariablesError as exc:
-                problems += [
-                    (where, f"environment variable {name} is not set")
-                    for where, name in exc.missing
-                ]
+                problems += exc.missing
     try:
         spec = JobConfig.model_validate(raw)
     except ValidationError as exc:
-        problems += [(_key_path(err["loc"]), _reason(err)) for err in exc.errors()]
+        problems += [(key_path(err["loc"]), reason(err, JobConfig)) for err in exc.errors()]
         raise JobFileError(str(file), problems) from None
     if problems:
         raise JobFileError(str(file), problems)
@@ -95,11 +111,18 @@ def load_job(
     base = file.resolve().parent
     if registry is None and (spec.source.connector or spec.target.connector):
         try:
-            registry = load_registry(file)
+            registry = load_registry(file, project.root, project.registry_files)
         except RegistryError as exc:
             raise JobFileError(str(file), [("", str(exc))]) from None
+    if project.runtime is not None:
+        runtime = spec.runtime.over(project.runtime) if spec.runtime else project.runtime
+        spec = spec.model_copy(update={"runtime": runtime})
     source = _connector(spec.source, "source", base, registry, problems)
     target = _connector(spec.target, "target", base, registry, problems)
+    for side, connector in (("source", source), ("target", target)):
+        if connector is not None and connector.spec is not None:
+            settings = registry_settings(connector.spec.settings)
+            problems += settings_problems(connector.config, settings, f"{side}.config")
     catalog = None
     if spec.source.catalog is not None:
         catalog = (base / spec.source.catalog).resolve()
@@ -107,8 +130,14 @@ def load_job(
             problems.append(("source.catalog", f"catalog file not found: {catalog}"))
     if problems:
         raise JobFileError(str(file), problems)
-    secrets = substituted | secret_values(spec.source.config) | secret_values(spec.target.config)
-    return Job(file, spec, source, target, catalog, Redactor(secrets))  # type: ignore[arg-type]
+    secrets = (
+        (substituted - public)
+        | secret_values(spec.source.config)
+        | secret_values(spec.target.config)
+    )
+    source = replace(source, job_file=file)  # type: ignore[arg-type]
+    target = replace(target, job_file=file)  # type: ignore[arg-type]
+    return Job(file, spec, source, target, catalog, Redactor(secrets), project)
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
@@ -194,16 +223,3 @@ def _package_name(pip_url: str) -> str:
     """``target-jsonl==0.1.4`` -> ``target-jsonl``; a URL or path -> its last part."""
     name = re.split(r"[=<>!~\[;@ ]", pip_url.rstrip("/").rsplit("/", 1)[-1], maxsplit=1)[0]
     return re.sub(r"[^a-z0-9_.-]", "-", name.lower()).strip("-.") or "package"
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-
-
-def _reason(error: Any) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    return str(error["msg"])  # pydantic's message; the offending value is never included

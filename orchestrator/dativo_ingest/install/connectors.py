@@ -11,11 +11,12 @@ from pathlib import Path
 
 from dativo_ingest.install.venv import ConnectorEnv
 from dativo_ingest.logging import get_logger
+from dativo_ingest.paths import shipped_root
 from dativo_ingest.registry import ConnectorSpec
 
 log = get_logger(__name__)
 ORCHESTRATOR_SOURCE = Path(__file__).resolve().parents[3]
-LOCAL_LIBRARIES = ORCHESTRATOR_SOURCE / "libs"
+LOCAL_LIBRARIES = shipped_root() / "libs"
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests"}
 
 

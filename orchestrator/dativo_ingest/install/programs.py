@@ -6,7 +6,11 @@ from pathlib import Path
 
 from dativo_ingest.config import Connector
 from dativo_ingest.config.loader import INLINE_CAPABILITIES
+from dativo_ingest.config.settings_check import SettingsSpec, settings_problems
+from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.install.about import cached_about
 from dativo_ingest.install.connectors import ensure_installed, fingerprint
+from dativo_ingest.registry import Capability
 from dativo_ingest.runtime.program import Program
 
 NATIVE_RUNNER = "dativo-native"
@@ -14,7 +18,8 @@ NATIVE_RUNNER = "dativo-native"
 
 def program_for(connector: Connector, side: str, home: Path) -> Program:
     """The program for ``connector`` on ``side`` (source/target); installs registry and
-    ``pip_url`` connectors that are not installed yet."""
+    ``pip_url`` connectors that are not installed yet, and checks the connector's config
+    against the settings its ``--about`` declares (JobFileError, exit 2)."""
     if connector.executable is not None:
         stat = connector.executable.stat()
         return Program(
@@ -34,6 +39,8 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
     if spec.docker_image is None:
         env = ensure_installed(spec, home)
         argv = (str(env.executable(command[0])), *command[1:])
+        if spec.has(Capability.ABOUT) and spec.engine != "native":
+            _check_settings(connector, side, cached_about(env.path, Path(argv[0])))
     return Program(
         spec.name,
         argv,
@@ -44,3 +51,14 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
         container_argv=command,
         runtime=spec.runtime,
     )
+
+
+def _check_settings(connector: Connector, side: str, about: dict[str, object]) -> None:
+    settings = about.get("settings")
+    if not isinstance(settings, dict):
+        return
+    problems = settings_problems(
+        connector.config, SettingsSpec.from_json_schema(settings), f"{side}.config"
+    )
+    if problems:
+        raise JobFileError(str(connector.job_file or connector.name), problems)

@@ -19,11 +19,15 @@ class InstallError(DativoError):
 
 
 def _uv() -> str:
-    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    if not Path(found).exists():
-        raise InstallError(
-            "uv is not installed; `pip install uv` (dativo installs connectors with it)"
-        )
+    """The uv binary of the ``uv`` package dativo depends on, else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+    if found is None:
+        raise InstallError("uv is not installed; `pip install uv` (dativo installs connectors)")
     return found
 
 

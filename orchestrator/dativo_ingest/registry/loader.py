@@ -2,8 +2,9 @@
 
 Where dativo looks, later files overriding earlier ones entry by entry (same name and variant):
 
-1. the built-in registry, ``registry/connectors.yaml`` of this repository;
-2. every ``registry.yaml`` from the current folder down to the job file's folder
+1. the built-in registry, ``registry/connectors.yaml`` shipped with dativo;
+2. the files ``dativo.yaml`` lists under ``registry:``;
+3. every ``registry.yaml`` from the project root down to the job file's folder
    (the nearest to the job file wins).
 """
 
@@ -17,9 +18,10 @@ import yaml
 from pydantic import ValidationError
 
 from dativo_ingest.exceptions import ConfigurationError
+from dativo_ingest.paths import find_project_root, shipped_root
 from dativo_ingest.registry.models import ConnectorSpec
 
-BUILTIN_REGISTRY = Path(__file__).resolve().parents[3] / "registry" / "connectors.yaml"
+BUILTIN_REGISTRY = shipped_root() / "registry" / "connectors.yaml"
 PROJECT_REGISTRY_NAME = "registry.yaml"
 
 
@@ -73,23 +75,31 @@ class Registry:
         return {v: s for (n, v), s in self._specs.items() if n == name}
 
 
-def load_registry(job_file: Path | None = None, cwd: Path | None = None) -> Registry:
-    """The built-in registry overlaid with the project's ``registry.yaml`` files."""
-    files = [BUILTIN_REGISTRY, *project_registry_files(job_file, cwd or Path.cwd())]
+def load_registry(
+    job_file: Path | None = None, root: Path | None = None, listed: Iterable[Path] = ()
+) -> Registry:
+    """The built-in registry overlaid with the ``listed`` files and the project's
+    ``registry.yaml`` files (``root``: the project root, default: found from the job file's
+    folder or the current folder)."""
+    if root is None:
+        start = job_file.resolve().parent if job_file else Path.cwd()
+        root = find_project_root(start) or start
+    files = [BUILTIN_REGISTRY, *listed, *project_registry_files(job_file, root)]
     specs: list[ConnectorSpec] = []
     for file in files:
         specs += read_registry_file(file)
     return Registry(specs)
 
 
-def project_registry_files(job_file: Path | None, cwd: Path) -> list[Path]:
-    """``registry.yaml`` files from ``cwd`` down to the job file's folder, outermost first."""
+def project_registry_files(job_file: Path | None, root: Path) -> list[Path]:
+    """``registry.yaml`` files from ``root`` down to the job file's folder, outermost first."""
+    root = root.resolve()
     if job_file is None:
-        folders = [cwd.resolve()]
+        folders = [root]
     else:
-        folder, cwd = job_file.resolve().parent, cwd.resolve()
+        folder = job_file.resolve().parent
         folders = [folder, *folder.parents]
-        folders = folders[: folders.index(cwd) + 1] if cwd in folders else [folder]
+        folders = folders[: folders.index(root) + 1] if root in folders else [folder]
         folders.reverse()
     return [f / PROJECT_REGISTRY_NAME for f in folders if (f / PROJECT_REGISTRY_NAME).is_file()]
 

@@ -59,6 +59,12 @@ class ConnectorSpec(_Strict):
     capabilities: list[Capability] = []
     settings: list[Setting] = []
     runtime: RuntimeOptions | None = None  # defaults, e.g. network: none for file targets
+    discovery_max_age: float | None = Field(
+        None,
+        ge=0,
+        description="sources: discover again when the cached catalog is older than this many "
+        "seconds (0: every run, for database taps); unset: only when the tap or config changed",
+    )
 
     @model_validator(mode="after")
     def _one_way_to_install(self) -> ConnectorSpec:

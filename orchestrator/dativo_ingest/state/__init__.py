@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dativo_ingest.paths import find_project_root
 from dativo_ingest.state.incremental import IncrementalStateManager
 from dativo_ingest.state.sqlite import SQLiteStateStore
 from dativo_ingest.state.store import RunRecord, StateStore, StoredState, is_empty_state
 
 
-def dativo_home() -> Path:
-    """``$DATIVO_HOME``, or ``.dativo`` in the current folder."""
-    return Path(os.environ.get("DATIVO_HOME") or ".dativo")
+def dativo_home(root: Path | None = None) -> Path:
+    """``$DATIVO_HOME`` made absolute, else ``<root>/.dativo``; ``root`` defaults to the
+    project found from the current folder (the folder holding ``dativo.yaml``), else the
+    current folder. ``Project.home`` also honours ``home:`` in ``dativo.yaml``."""
+    given = os.environ.get("DATIVO_HOME")
+    if given:
+        return Path(given).resolve()
+    if root is None:
+        root = find_project_root(Path.cwd()) or Path.cwd()
+    return (root / ".dativo").resolve()
 
 
 def open_store(home: Path | None = None) -> StateStore:

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import socket
 
-import psycopg
 import pytest
-
-# A role that really checks its password (scripts/postgres-test-setup.sh creates it; the
-# machine's server trusts every other local login).
-PASSWORD_ROLE, PASSWORD = "dativo_pw", "dativo-pw-test"
 
 
 def assert_fails(result, code: int, *phrases: str) -> None:
@@ -34,19 +29,13 @@ def test_test_mode_reads_one_record_per_stream(tap, table: str) -> None:
     assert [r["id"] for r in tap.records(tap.parse(result.stdout), table)] == [1]
 
 
-def password_checked(pg_dsn: str) -> bool:
-    host = psycopg.conninfo.conninfo_to_dict(pg_dsn).get("host", "127.0.0.1")
-    try:
-        psycopg.connect(host=host, user=PASSWORD_ROLE, password="not-it", dbname="postgres")
-    except psycopg.OperationalError as exc:
-        return "password authentication failed" in str(exc)
-    return False
-
-
-@pytest.mark.parametrize(("password", "code"), [(PASSWORD, 0), ("wrong-password", 4)])
-def test_password_is_checked(tap, require, pg_dsn: str, password: str, code: int) -> None:
-    require(password_checked(pg_dsn), f"role {PASSWORD_ROLE} that checks its password")
-    result = tap.run("--test", config={**tap.config, "user": PASSWORD_ROLE, "password": password})
+@pytest.mark.parametrize(("wrong", "code"), [(False, 0), (True, 4)])
+def test_password_is_checked(tap, private_postgres, wrong: bool, code: int) -> None:
+    """Against the tests' private server (root conftest), which checks every password."""
+    config = {**private_postgres, "filter_schemas": ["public"]}
+    if wrong:
+        config["password"] = "wrong-password"
+    result = tap.run("--test", config=config)
     if code:
         assert_fails(result, code, "AuthenticationError", "password authentication failed")
     else:
