@@ -12,9 +12,18 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from collections.abc import Sequence
 
 from dativo_ingest import __version__
-from dativo_ingest.cli import build_cmd, connectors_cmd, job_tools_cmd, run_cmd, runs_cmd, state_cmd
+from dativo_ingest.cli import (
+    build_cmd,
+    connectors_cmd,
+    job_tools_cmd,
+    logs_cmd,
+    run_cmd,
+    runs_cmd,
+    state_cmd,
+    ui_cmd,
+)
 from dativo_ingest.exceptions import DativoError
-from dativo_ingest.logging import configure_logging, get_logger
+from dativo_ingest.logs import configure_logging, get_logger
 
 log = get_logger("cli")
 
@@ -31,15 +40,37 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="default: INFO",
     )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="json: one JSON object per line, for log shippers (default: text)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="also show the connectors' INFO lines (they are always in the run's log file)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run_cmd, job_tools_cmd, state_cmd, runs_cmd, connectors_cmd, build_cmd):
+    for module in (
+        run_cmd,
+        job_tools_cmd,
+        state_cmd,
+        runs_cmd,
+        logs_cmd,
+        connectors_cmd,
+        build_cmd,
+        ui_cmd,
+    ):
         module.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format, args.verbose)
     try:
         return int(args.handler(args) or 0)
     except DativoError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from dativo_ingest.pipeline.progress import DEFAULT_PROGRESS_SECONDS
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 
 
@@ -24,6 +25,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="discover the tap's streams again instead of using the cached catalog",
     )
+    parser.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=DEFAULT_PROGRESS_SECONDS,
+        help="without a terminal, log a progress line this often (default: %(default)s)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -39,7 +46,13 @@ def run(args: argparse.Namespace) -> int:
         run_job(
             job,
             store,
-            RunOptions(home, args.full_refresh, args.refresh_catalog, args.grace_seconds),
+            RunOptions(
+                home,
+                args.full_refresh,
+                args.refresh_catalog,
+                args.grace_seconds,
+                args.progress_seconds,
+            ),
         )
     finally:
         store.close()

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.runtime import ConnectorProcess
 
 log = get_logger(__name__)

@@ -31,7 +31,7 @@ import requests
 
 from dativo_ingest.exceptions import RunFailedError
 from dativo_ingest.install.connectors import fingerprint
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.registry import ConnectorSpec, load_registry
 from dativo_ingest.runtime.images import DockerError, connect, ensure_image, image_exists
 from dativo_ingest.runtime.options import Mount, RuntimeOptions

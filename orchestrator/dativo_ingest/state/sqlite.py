@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS runs (
     streams     TEXT NOT NULL DEFAULT '{}',
     orchestrator_peak_rss_bytes INTEGER,
     error       TEXT,
-    resources   TEXT NOT NULL DEFAULT '{}'
+    resources   TEXT NOT NULL DEFAULT '{}',
+    log_path    TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -93,6 +94,8 @@ class SQLiteStateStore:
         have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
         if "resources" not in have:
             self._db.execute("ALTER TABLE runs ADD COLUMN resources TEXT NOT NULL DEFAULT '{}'")
+        if "log_path" not in have:
+            self._db.execute("ALTER TABLE runs ADD COLUMN log_path TEXT")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -52,6 +52,7 @@ class RunRecord:
     orchestrator_peak_rss_bytes: int | None = None
     error: str | None = None
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # per side
+    log_path: str | None = None  # the run's log file
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
