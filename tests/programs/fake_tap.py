@@ -4,7 +4,8 @@
 records (int), stream (str), state_every (int), fail_after (int), partial_line_on_fail (bool),
 big_record_bytes (int), sleep_after (int: records before sleeping), sleep_seconds (float),
 final_state (any JSON: overrides the last STATE's value), state_copy (path: the --state file
-is copied there), print_password (bool: config's password to stderr), spaced (bool: `"type": "X"`).
+is copied there), print_password (bool: config's password to stderr), spaced (bool: `"type": "X"`),
+stderr_lines (list of str: written to stderr before the first message).
 """
 
 import argparse
@@ -27,6 +28,8 @@ def main() -> int:
             shutil.copyfile(args.state, config["state_copy"])
         else:
             open(config["state_copy"], "w").close()
+    for line in config.get("stderr_lines", []):
+        print(line, file=sys.stderr, flush=True)
     if config.get("print_password"):
         print(f"connecting with password {config['password']}", file=sys.stderr, flush=True)
 

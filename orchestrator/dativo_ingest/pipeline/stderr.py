@@ -101,7 +101,7 @@ class StderrTail:
                 continue
             if line.startswith(_TRACEBACK):
                 traceback = [line]
-                self._level = logging.ERROR
+                self._level = logging.INFO  # what follows a whole traceback starts afresh
                 continue
             level, message = read_level(line)
             if level is not None:
