@@ -77,11 +77,12 @@ def sparkline(values: list[float], width: int = 160, height: int = 28) -> str:
         return ""
     top = max(values) or 1.0
     step = width / max(len(values) - 1, 1)
-    points = " ".join(
-        f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
-    )
+    xy = [(i * step, height - 3 - (v / top) * (height - 6)) for i, v in enumerate(values)]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    last_x, last_y = xy[-1]
     return (
-        f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img"><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
-        f'points="{points}"/></svg>'
+        f'<svg class="spark" width="{width}" height="{height}" viewBox="-3 0 {width + 6} '
+        f'{height}" role="img"><polyline fill="none" stroke="currentColor" stroke-width="1.5" '
+        f'points="{points}"/><circle cx="{last_x:.1f}" cy="{last_y:.1f}" r="2.5" '
+        f'fill="currentColor"/></svg>'
     )
