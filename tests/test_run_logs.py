@@ -118,3 +118,4 @@ def test_old_logs_are_pruned_by_the_retention_setting(home, write_job, dativo, e
     assert (
         bad.returncode == 2 and "DATIVO_LOG_RETENTION_DAYS='a week' is not a number" in bad.stderr
     )
+    assert "took over the lock" not in dativo("run", job).stderr  # the bad setting took none

@@ -59,8 +59,8 @@ def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
     """Run ``job`` once. Returns its history record; raises a DativoError if it did not succeed
     (the record is stored either way)."""
     run_id = new_run_id()
-    stale = store.acquire_lock(job.state_id, run_id)
     prune_logs(options.home / "logs", retention_days())
+    stale = store.acquire_lock(job.state_id, run_id)
     run_log = RunLog(
         run_log_path(options.home, job.state_id, run_id), run_id, job.state_id, job.redact
     )
