@@ -7,8 +7,12 @@ import os
 import subprocess
 import time
 
+import yaml
+
 from dativo_ingest.state import open_store
-from tests.conftest import DATIVO
+from tests.conftest import DATIVO, FAKE_TARGET, PROGRAMS
+
+FAKE_AIRBYTE_SOURCE = str(PROGRAMS / "fake_airbyte_source.py")
 
 SECRET = "s3cr3t-pw-4711"
 CHATTER = [
@@ -119,3 +123,19 @@ def test_old_logs_are_pruned_by_the_retention_setting(home, write_job, dativo, e
         bad.returncode == 2 and "DATIVO_LOG_RETENTION_DAYS='a week' is not a number" in bad.stderr
     )
     assert "took over the lock" not in dativo("run", job).stderr  # the bad setting took none
+
+
+def test_airbyte_log_messages_are_logged_at_their_level_under_the_source(tmp_path, dativo):
+    job = tmp_path / "ab.yaml"
+    spec = {
+        "tenant_id": "acme",
+        "name": "ab",
+        "source": {"executable": FAKE_AIRBYTE_SOURCE, "protocol": "airbyte", "config": {}},
+        "target": {"executable": FAKE_TARGET, "config": {}},
+    }
+    job.write_text(yaml.safe_dump(spec))
+    result = dativo("run", job)
+    assert result.returncode == 0, result.stderr
+    assert "fake source starting" not in result.stderr  # an Airbyte INFO LOG message
+    shown = dativo("logs", "acme/ab", "--side", "source").stdout
+    assert "INFO    [fake_airbyte_source.py] fake source starting" in shown
