@@ -56,8 +56,10 @@ def _airbyte_log(line: str) -> tuple[int, str] | None:
         message = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    entry = message.get("log") if isinstance(message, dict) else None
-    if message.get("type") != "LOG" or not isinstance(entry, dict):  # type: ignore[union-attr]
+    if not isinstance(message, dict) or message.get("type") != "LOG":
+        return None
+    entry = message.get("log")
+    if not isinstance(entry, dict):
         return None
     level = LEVELS.get(str(entry.get("level")).upper(), logging.INFO)
     return level, str(entry.get("message", ""))
