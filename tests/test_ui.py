@@ -4,6 +4,7 @@ that it never shows a secret."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -171,3 +172,22 @@ def test_beyond_localhost_the_page_needs_the_token(serve):
 def test_a_token_is_made_up_when_bound_beyond_localhost_without_one(serve, env):
     env.pop("DATIVO_UI_TOKEN", None)
     assert status_of(serve("--host", "0.0.0.0") + "/")[0] == 401
+
+
+def test_a_running_runs_page_reloads_itself_and_shows_its_log_so_far(serve, write_job, env):
+    job = write_job(source={"records": 40, "sleep_after": 20, "sleep_seconds": 2.5})
+    base = serve()
+    run = subprocess.Popen([DATIVO, "run", str(job)], env=env, stderr=subprocess.DEVNULL)
+    try:
+        deadline, page = time.monotonic() + 10, b""
+        while b"/runs/" not in page and time.monotonic() < deadline:
+            page = status_of(base + "/jobs/acme/job")[2]
+            time.sleep(0.1)
+        run_url = base + re.search(rb'href="(/jobs/acme/job/runs/[^"]+)"', page)[1].decode()
+        code, _, body = status_of(run_url)
+        assert code == 200 and b'<meta http-equiv="refresh" content="2">' in body
+        assert b'id="status">running<' in body and b"fake_tap.py -&gt; fake_target.py" in body
+    finally:
+        assert run.wait(30) == 0
+    code, _, body = status_of(run_url)
+    assert b"refresh" not in body and b'id="status">succeeded<' in body
