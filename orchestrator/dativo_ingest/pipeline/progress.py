@@ -54,16 +54,17 @@ class RunProgress:
         streams: Callable[[], Mapping[str, int]],
         confirmed: Callable[[], int],
         interval: float = DEFAULT_PROGRESS_SECONDS,
-        stream: TextIO = sys.stderr,
+        stream: TextIO | None = None,
     ) -> None:
         self.counters, self.streams, self.confirmed = counters, streams, confirmed
-        self.interval, self.stream = interval, stream
+        self.interval, self.stream = interval, stream or sys.stderr
         self.started = time.monotonic()
         self.live: _LiveTable | None = None
         self._stopped = threading.Event()
         self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
 
     def start(self) -> None:
+        """Start the clock, the live table (on a terminal) and the periodic lines."""
         self.started = time.monotonic()
         if _is_terminal(self.stream):
             self.live = _LiveTable(self, self.stream)
@@ -102,6 +103,7 @@ class RunProgress:
         )
 
     def stop(self) -> None:
+        """End the periodic lines and remove the live table; idempotent."""
         self._stopped.set()
         if self._ticker.is_alive():
             self._ticker.join(1.0)
@@ -124,7 +126,7 @@ class _LiveTable:
 
         self.progress = progress
         self.previous: dict[str, tuple[float, int]] = {}
-        console = Console(file=stream, stderr=True)
+        console = Console(file=stream)
         self.live = Live(self, console=console, refresh_per_second=2, transient=True)
         self.live.start()
         self.restore_log = set_terminal_stream(FileProxy(console, stream))  # type: ignore[arg-type]
