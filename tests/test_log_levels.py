@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import pytest
 
 from dativo_ingest.logs.runlog import prune_logs
 from dativo_ingest.pipeline.stderr import StderrTail, read_level
+
+NATIVE = str(Path(sys.executable).with_name("dativo-native"))
 
 DEBUG, INFO, WARNING, ERROR, CRITICAL = (
     logging.DEBUG,
@@ -138,3 +142,27 @@ def test_retention_removes_only_logs_older_than_the_setting(tmp_path: Path):
     assert prune_logs(root, 0, now) == []  # 0 keeps everything
     assert prune_logs(root, 2, now) == [old]
     assert not old.exists() and new.exists() and other.exists()
+
+
+def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path):
+    (tmp_path / "noisy.py").write_text(
+        "from dativo_ingest.logs import get_logger\n"
+        "log = get_logger('noisy')\n"
+        "class Noisy:\n"
+        "    def __init__(self, source_config, state_manager=None): pass\n"
+        "    def check_connection(self):\n"
+        "        log.warning('the API is slow')\n"
+        "        log.info('checked')\n"
+        "        return {'success': True, 'message': 'ok'}\n"
+    )
+    (tmp_path / "config.json").write_text("{}")
+    result = subprocess.run(
+        [NATIVE, "--entrypoint", "noisy:Noisy", "--config", tmp_path / "config.json", "--test"],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    levels = [read_level(line) for line in result.stderr.splitlines()[:2]]
+    assert levels == [(WARNING, "the API is slow"), (INFO, "checked")]
