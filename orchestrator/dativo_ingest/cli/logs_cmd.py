@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,7 +62,13 @@ def show_logs(args: argparse.Namespace) -> int:
 
 
 def _text(entry: dict[str, Any]) -> str:
-    time_of_day = str(entry.get("time") or "")[11:19]
+    """As the terminal showed it: local time of day, level, connector, message."""
+    try:
+        time_of_day = (
+            datetime.fromisoformat(str(entry.get("time"))).astimezone().strftime("%H:%M:%S")
+        )
+    except ValueError:
+        time_of_day = "--:--:--"
     return render_text(
         time_of_day, str(entry.get("level")), entry.get("connector"), str(entry.get("message"))
     )
