@@ -37,7 +37,7 @@ def test_a_terminal_shows_a_live_table_that_moves(write_job, env):
 
 
 def test_without_a_terminal_a_progress_line_is_logged_every_few_seconds(write_job, dativo):
-    job = write_job(source=STREAM)
+    job = write_job(source={"records": 3000, "sleep_after": 1000, "sleep_seconds": 1.0})
     result = dativo("run", job, "--progress-seconds", "0.3")
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stderr.splitlines() if "INFO    progress: " in line]
@@ -45,7 +45,7 @@ def test_without_a_terminal_a_progress_line_is_logged_every_few_seconds(write_jo
     counts = [
         int(re.search(r"progress: ([\d,]+) records", line)[1].replace(",", "")) for line in lines
     ]
-    assert counts == sorted(counts) and counts[-1] >= 20_000
+    assert counts == sorted(counts) and counts[-1] >= 1000
     assert "rec/s" not in result.stderr and "\x1b[" not in result.stderr
 
     as_json = dativo(
