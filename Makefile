@@ -28,6 +28,7 @@ demo: setup
 	@echo "--- second run: the stored state is handed back to the tap ---"
 	dativo run jobs/demo/csv_to_jsonl.yaml
 	dativo runs --limit 2
+	@echo "--- each run's full log, connectors' INFO lines included: dativo logs [RUN_ID] ---"
 
 test: setup
 	scripts/postgres-test-setup.sh

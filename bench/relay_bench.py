@@ -311,11 +311,14 @@ class DativoArm(Arm):
     def job(ws: Workspace) -> Path:
         return ws.root / "job.yaml"
 
+    def home(self, ws: Workspace) -> Path:
+        return ws.root / f"{self.name}-home"
+
     def env(self, ws: Workspace) -> dict[str, str]:
-        return {**program_env(), "DATIVO_HOME": str(ws.root / "dativo-home")}
+        return {**program_env(), "DATIVO_HOME": str(self.home(ws))}
 
     def prepare(self, ws: Workspace) -> None:
-        (ws.root / "dativo-home").mkdir()
+        self.home(ws).mkdir()
         # JSON scalars and flow mappings are valid YAML; no YAML library needed.
         self.job(ws).write_text(
             f"tenant_id: bench\n"
@@ -353,6 +356,26 @@ class DativoArm(Arm):
             return None
         value = runs[0].get("orchestrator_peak_rss_bytes")
         return value if isinstance(value, int) else None
+
+
+class BaselineDativoArm(DativoArm):
+    """Another dativo build (say, the commit before a change), alternated with this one."""
+
+    name = "dativo-baseline"
+
+
+class TerminalDativoArm(DativoArm):
+    """`dativo run` on a pseudo-terminal (util-linux `script`), drawing its live progress."""
+
+    name = "dativo-tty"
+
+    def run(self, ws: Workspace) -> Measurement:
+        env = {**self.env(ws), "TERM": "xterm-256color"}
+        command = shlex.join([self.executable, "run", str(self.job(ws)), "--full-refresh"])
+        measured = timed(
+            ["script", "--quiet", "--return", "--command", command, "/dev/null"], ws, self.name, env
+        )
+        return replace(measured, rss_history=self.rss_from_history(env))
 
 
 class MeltanoArm(Arm):
@@ -699,6 +722,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 2 rounds")
     parser.add_argument("--bare-only", action="store_true", help="time the bare pipe alone")
     parser.add_argument("--dativo", help="dativo executable (default: next to sys.executable)")
+    parser.add_argument(
+        "--baseline-dativo", help="another dativo build to alternate with (arm dativo-baseline)"
+    )
+    parser.add_argument(
+        "--tty", action="store_true", help="also run dativo on a pseudo-terminal (arm dativo-tty)"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = parser.parse_args(argv)
@@ -740,6 +769,10 @@ def build_arms(args: argparse.Namespace) -> list[Arm]:
     if args.bare_only:
         return arms
     arms.append(DativoArm(find_dativo(args.dativo)))
+    if args.baseline_dativo:
+        arms.append(BaselineDativoArm(find_dativo(args.baseline_dativo)))
+    if args.tty:
+        arms.append(TerminalDativoArm(find_dativo(args.dativo)))
     arms += [PEERS[name](args.peer_rounds) for name in peer_names(args.peers)]
     return arms
 

@@ -255,7 +255,7 @@ def test_postgres_to_postgres_in_containers_matches_the_subprocess_run(
 def test_container_is_isolated_limited_and_measured(tmp_path, dativo, env, probe_image):
     env["HOST_ONLY_SECRET"] = "s3cret"
     job = probe_job(tmp_path, "isolated", probe_image, {"allocate_mb": 100, "burn_cpu_seconds": 1})
-    run = dativo("run", job, env=env)
+    run = dativo("-v", "run", job, env=env)  # -v: the probe's report is a connector INFO line
     assert run.returncode == 0, run.stderr
     report = probe_report(run.stderr)
     owner = (CONTAINER_UID,) * 2 if os.geteuid() == 0 else (os.geteuid(), os.getegid())
@@ -290,7 +290,7 @@ def test_network_none_cannot_open_a_socket(tmp_path, dativo, probe_image, pg_dsn
     outcomes = {}
     for network in ("none", "host"):
         job = probe_job(tmp_path, f"net-{network}", probe_image, config, network=network)
-        run = dativo("run", job)
+        run = dativo("-v", "run", job)  # -v: the probe's report is a connector INFO line
         assert run.returncode == 0, run.stderr
         outcomes[network] = probe_report(run.stderr)["connect"]
     assert outcomes["host"]["127.0.0.1:5432"] == "ok"  # the host's Postgres: the probe works

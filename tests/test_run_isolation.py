@@ -60,7 +60,7 @@ def test_secrets_reach_no_argument_log_history_or_leftover_file(tmp_path, home, 
     )
     assert SECRET not in job.read_text()
     run = subprocess.Popen(
-        [DATIVO, "run", str(job)],
+        [DATIVO, "-v", "run", str(job)],  # -v: the connectors' INFO lines on stderr too
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -89,6 +89,8 @@ def test_secrets_reach_no_argument_log_history_or_leftover_file(tmp_path, home, 
     assert config_modes and set(config_modes) == {(0o600, 0o700)}
     assert "connecting with password ***" in stderr
     assert "token is ***" in stderr  # the failing target's stderr tail is redacted too
+    (run_log,) = (home / "logs" / "acme" / "job").glob("*.log")
+    assert "connecting with password ***" in run_log.read_text()
     for secret in (SECRET, TOKEN):
         assert secret not in stdout + stderr
         assert secret not in (home / "dativo.db").read_bytes().decode(errors="replace")

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import pty
-import re
-import subprocess
 from pathlib import Path
 
 import psutil
 
 from dativo_ingest.state import open_store
-from tests.conftest import DATIVO
 
 
 def stored_state(home: Path, state_id: str = "acme/job"):
@@ -203,24 +197,6 @@ def test_executable_that_cannot_start_fails_clearly(tmp_path, write_job, dativo)
         for p in psutil.Process().children(recursive=True)
         if "fake_target" in " ".join(p.cmdline())
     ]
-
-
-def test_progress_line_is_drawn_on_a_terminal_only(tmp_path, write_job, env):
-    job = write_job(source={"records": 3000, "sleep_after": 1000, "sleep_seconds": 0.7})
-    controller, terminal = pty.openpty()
-    run = subprocess.Popen([DATIVO, "run", str(job)], env=env, stderr=terminal)
-    os.close(terminal)
-    shown = bytearray()
-    with contextlib.suppress(OSError):  # EIO once dativo exits and the terminal closes
-        while chunk := os.read(controller, 65536):
-            shown += chunk
-    os.close(controller)
-    assert run.wait(timeout=30) == 0
-    assert re.search(rb"\r\x1b\[K[\d,]+ records  [\d,]+ rec/s  [\d.]+ [KMG]?B  [\d.]+s", shown)
-    assert b"succeeded in" in shown
-
-    piped = subprocess.run([DATIVO, "run", str(job)], env=env, capture_output=True, timeout=30)
-    assert piped.returncode == 0 and b"rec/s" not in piped.stderr
 
 
 def test_resource_figures_of_both_connectors_are_recorded(home, write_job, dativo):

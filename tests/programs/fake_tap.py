@@ -6,7 +6,8 @@ big_record_bytes (int), sleep_after (int: records before sleeping), sleep_second
 final_state (any JSON: overrides the last STATE's value), state_copy (path: the --state file
 is copied there), print_password (bool: config's password to stderr), spaced (bool: `"type": "X"`),
 fail_exit_code (int, default 3: the exit code of fail_after), fail_message (str: its stderr line),
-fail_runs ([counter path, n]: fail_after applies only to the first n runs counted in that file).
+fail_runs ([counter path, n]: fail_after applies only to the first n runs counted in that file),
+stderr_lines (list of str: written to stderr before the first message).
 """
 
 import argparse
@@ -29,6 +30,8 @@ def main() -> int:
             shutil.copyfile(args.state, config["state_copy"])
         else:
             open(config["state_copy"], "w").close()
+    for line in config.get("stderr_lines", []):
+        print(line, file=sys.stderr, flush=True)
     if config.get("print_password"):
         print(f"connecting with password {config['password']}", file=sys.stderr, flush=True)
 

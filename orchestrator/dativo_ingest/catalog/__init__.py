@@ -23,7 +23,7 @@ from dativo_ingest.catalog.selection import (
 )
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.protocol.airbyte import configured_catalog
 from dativo_ingest.registry import Capability
 from dativo_ingest.runtime import Launch

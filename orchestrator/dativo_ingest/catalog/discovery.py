@@ -18,7 +18,7 @@ from dativo_ingest.catalog.selection import (
 )
 from dativo_ingest.config import Job, Redactor
 from dativo_ingest.exceptions import ConfigurationError, RunFailedError
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.runtime import Launch, run_to_completion
 from dativo_ingest.runtime.program import Program
 

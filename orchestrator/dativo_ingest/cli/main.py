@@ -17,12 +17,14 @@ from dativo_ingest.cli import (
     connectors_cmd,
     init_cmd,
     job_tools_cmd,
+    logs_cmd,
     run_cmd,
     runs_cmd,
     state_cmd,
+    ui_cmd,
 )
 from dativo_ingest.exceptions import DativoError
-from dativo_ingest.logging import configure_logging, get_logger
+from dativo_ingest.logs import configure_logging, get_logger
 
 log = get_logger("cli")
 
@@ -45,6 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="one of the `environments:` of dativo.yaml (default: $DATIVO_ENVIRONMENT, "
         "else its default_environment)",
     )
+    parser.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="json: one JSON object per line, for log shippers (default: text)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="also show the connectors' INFO lines (they are always in the run's log file)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         init_cmd,
@@ -52,8 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
         job_tools_cmd,
         state_cmd,
         runs_cmd,
+        logs_cmd,
         connectors_cmd,
         build_cmd,
+        ui_cmd,
     ):
         module.register(commands)
     return parser
@@ -61,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, args.log_format, args.verbose)
     try:
         return int(args.handler(args) or 0)
     except DativoError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dativo_ingest.pipeline.progress import DEFAULT_PROGRESS_SECONDS
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 
 
@@ -32,6 +33,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="N",
         help="with several jobs, run N at a time, each in its own process (default: 1)",
     )
+    parser.add_argument(
+        "--progress-seconds",
+        type=float,
+        default=DEFAULT_PROGRESS_SECONDS,
+        help="without a terminal, log a progress line this often (default: %(default)s)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -49,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
         run_job(
             job,
             store,
-            RunOptions(home, args.full_refresh, args.refresh_catalog, args.grace_seconds),
+            RunOptions(
+                home,
+                args.full_refresh,
+                args.refresh_catalog,
+                args.grace_seconds,
+                args.progress_seconds,
+            ),
         )
     finally:
         store.close()
@@ -65,9 +78,11 @@ def _run_many(args: argparse.Namespace) -> int:
     if args.parallel < 1:
         raise ConfigurationError("--parallel must be 1 or more")
     passed = ["--grace-seconds", str(args.grace_seconds)]
+    passed += ["--progress-seconds", str(args.progress_seconds)]
     passed += ["--full-refresh"] * args.full_refresh + ["--refresh-catalog"] * args.refresh_catalog
     jobs = [Path(job) for job in args.jobs]
-    dativo_args = ["--log-level", args.log_level]
+    dativo_args = ["--log-level", args.log_level, "--log-format", args.log_format]
+    dativo_args += ["-v"] * args.verbose
     if args.environment:
         dativo_args += ["--environment", args.environment]
     outcomes = run_jobs(jobs, args.parallel, passed, dativo_args)

@@ -17,7 +17,7 @@ import orjson
 
 from dativo_ingest.cli.project_args import current_project
 from dativo_ingest.exceptions import ConfigurationError, JobLockedError
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.state import StateStore, open_store
 from dativo_ingest.state.store import new_run_id
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 
 log = get_logger(__name__)
 ABOUT_FILE = "dativo-about.json"

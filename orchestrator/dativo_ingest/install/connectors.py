@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from dativo_ingest.install.venv import ConnectorEnv
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.paths import shipped_root
 from dativo_ingest.registry import ConnectorSpec
 

@@ -19,6 +19,7 @@ import orjson
 
 from dativo_connector_kit import ConfigurationError, exit_on_error
 from dativo_ingest.catalog.selection import metadata_entry, stream_id
+from dativo_ingest.logs import configure_logging
 from dativo_ingest.native.context import SingerBookmarks, native_source_config
 from dativo_ingest.state import IncrementalStateManager
 
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--discover", action="store_true")
     parser.add_argument("--test", action="store_true")
     args = parser.parse_args(argv)
+    configure_logging()  # "time LEVEL message" on stderr: dativo reads each line's level
 
     connector = load_class(args.entrypoint)
     state = read_json(args.state)

@@ -9,7 +9,7 @@ from typing import IO, Any
 import orjson
 
 from dativo_ingest.exceptions import StateStoreError
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.pipeline.lines import bounded_lines
 from dativo_ingest.protocol.destination import HandledMessageError
 from dativo_ingest.protocol.singer import NotAStateError, parse_target_state

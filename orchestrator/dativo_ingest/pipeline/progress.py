@@ -1,12 +1,20 @@
-"""A live one-line progress display on a terminal, and human-readable figures."""
+"""Live progress of a run: a table per stream on a terminal (rich), a log line every few
+seconds otherwise, and human-readable figures."""
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 import time
-from typing import TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, TextIO
 
+from dativo_ingest.logs import get_logger, set_terminal_stream, terminal_format
 from dativo_ingest.state.store import RunRecord
+
+DEFAULT_PROGRESS_SECONDS = 30.0
+log = get_logger("progress")
 
 
 def human_bytes(count: float) -> str:
@@ -28,25 +36,129 @@ def resource_summary(record: RunRecord) -> str:
     return "; ".join(parts)
 
 
-class ProgressLine:
-    """Redraws ``records, records/s, bytes, elapsed`` in place when ``stream`` is a terminal."""
+def stream_counts(counter: Any, reported: Mapping[str, int]) -> dict[str, int]:
+    """Records per stream: counted in the relay when it splits streams (translation), else as
+    the source reports them (singer-sdk METRIC lines, Airbyte ``sourceStats``)."""
+    return dict(getattr(counter, "per_stream", None) or reported)
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
+
+class RunProgress:
+    """Shows a run's figures while it lasts: a live table on a terminal (redrawn twice a
+    second), otherwise a log line every ``interval`` seconds (on a terminal those lines still
+    reach the run log, at DEBUG). It reads the relay's counters from its own thread, so the
+    relay does no work for it."""
+
+    def __init__(
+        self,
+        counters: Callable[[], tuple[int, int]],
+        streams: Callable[[], Mapping[str, int]],
+        confirmed: Callable[[], int],
+        interval: float = DEFAULT_PROGRESS_SECONDS,
+        stream: TextIO | None = None,
+    ) -> None:
+        self.counters, self.streams, self.confirmed = counters, streams, confirmed
+        self.interval, self.stream = interval, stream or sys.stderr
         self.started = time.monotonic()
+        self.live: _LiveTable | None = None
+        self._stopped = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
 
-    def update(self, records: int, byte_count: int) -> None:
-        if not self.enabled:
-            return
-        elapsed = max(time.monotonic() - self.started, 1e-9)
-        self.stream.write(
-            f"\r\x1b[K{records:,} records  {records / elapsed:,.0f} rec/s  "
-            f"{human_bytes(byte_count)}  {elapsed:.1f}s"
+    def start(self) -> None:
+        """Start the clock, the live table (on a terminal) and the periodic lines."""
+        self.started = time.monotonic()
+        if _is_terminal(self.stream):
+            self.live = _LiveTable(self, self.stream)
+        self._ticker.start()
+
+    @property
+    def elapsed(self) -> float:
+        return max(time.monotonic() - self.started, 1e-9)
+
+    def _tick(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self._log_line()
+
+    def _log_line(self) -> None:
+        (records, byte_count), elapsed = self.counters(), self.elapsed
+        streams, confirmed = dict(self.streams()), self.confirmed()
+        per_stream = ", ".join(f"{name}={count:,}" for name, count in sorted(streams.items()))
+        figures = {
+            "records": records,
+            "records_per_s": round(records / elapsed, 1),
+            "bytes": byte_count,
+            "elapsed_s": round(elapsed, 1),
+            "states_confirmed": confirmed,
+            "streams": streams,
+        }
+        log.log(
+            logging.DEBUG if self.live else logging.INFO,
+            "progress: %s records (%s/s), %s, %.0fs%s; %d state(s) confirmed",
+            f"{records:,}",
+            f"{records / elapsed:,.0f}",
+            human_bytes(byte_count),
+            elapsed,
+            f" ({per_stream})" if per_stream else "",
+            confirmed,
+            extra={"progress": figures},
         )
-        self.stream.flush()
 
-    def clear(self) -> None:
-        if self.enabled:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+    def stop(self) -> None:
+        """End the periodic lines and remove the live table; idempotent."""
+        self._stopped.set()
+        if self._ticker.is_alive():
+            self._ticker.join(1.0)
+        if self.live is not None:
+            self.live.stop()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    return stream.isatty() and terminal_format() != "json"
+
+
+class _LiveTable:
+    """A rich table of the run's figures, redrawn in place by rich's own thread; dativo's log
+    lines print above it meanwhile."""
+
+    def __init__(self, progress: RunProgress, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.file_proxy import FileProxy
+        from rich.live import Live
+
+        self.progress = progress
+        self.previous: dict[str, tuple[float, int]] = {}
+        console = Console(file=stream)
+        self.live = Live(self, console=console, refresh_per_second=2, transient=True)
+        self.live.start()
+        self.restore_log = set_terminal_stream(FileProxy(console, stream))  # type: ignore[arg-type]
+
+    def __rich__(self) -> Any:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
+        progress = self.progress
+        (records, byte_count), elapsed = progress.counters(), progress.elapsed
+        table = Table(box=None)
+        for column in ("stream", "records", "records/s", "bytes", "elapsed"):
+            table.add_column(column, justify="left" if column == "stream" else "right")
+        for name, count in sorted(progress.streams().items()):
+            table.add_row(name, f"{count:,}", f"{self._rate(name, count, elapsed):,.0f}")
+        table.add_row(
+            Text("all streams", style="bold"),
+            f"{records:,}",
+            f"{self._rate('', records, elapsed):,.0f}",
+            human_bytes(byte_count),
+            f"{elapsed:.1f}s",
+        )
+        confirmed = Text(f"{progress.confirmed()} state(s) confirmed by the target", "dim")
+        return Group(table, confirmed)
+
+    def _rate(self, name: str, count: int, elapsed: float) -> float:
+        """Records/s since the last redraw (the average on the first one)."""
+        before_at, before = self.previous.get(name, (0.0, 0))
+        self.previous[name] = (elapsed, count)
+        return (count - before) / max(elapsed - before_at, 1e-9)
+
+    def stop(self) -> None:
+        self.live.stop()
+        self.restore_log()

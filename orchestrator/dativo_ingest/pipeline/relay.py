@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 
 from dativo_ingest.exceptions import RunFailedError
 from dativo_ingest.protocol.singer import SingerScanner
@@ -19,7 +18,6 @@ from dativo_ingest.protocol.translate import Translator
 CHUNK_SIZE = 1 << 20
 MAX_HELD_LINE = 4 << 20
 _LONG_LINE_HEAD = 4096
-PROGRESS_INTERVAL = 0.5
 
 
 class Relay:
@@ -33,12 +31,10 @@ class Relay:
         source_fd: int,
         destination_fd: int,
         scanner: SingerScanner,
-        on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.source_fd = source_fd
         self.destination_fd = destination_fd
         self.scanner = scanner
-        self.on_progress = on_progress
         self.bytes_in = 0
         self.destination_closed = False
         self.last_read = time.monotonic()  # when bytes last came from the source
@@ -51,7 +47,6 @@ class Relay:
         """Relay until the source reaches EOF or the destination stops reading."""
         buf = self._buffer = bytearray(MAX_HELD_LINE + CHUNK_SIZE)
         view = memoryview(buf)
-        next_progress = time.monotonic() + PROGRESS_INTERVAL
         while not self.destination_closed:
             received = os.readv(self.source_fd, [view[self._held : self._held + CHUNK_SIZE]])
             if received == 0:
@@ -75,9 +70,6 @@ class Relay:
             if whole and not self._write(view[:whole]):
                 return
             self._keep_tail(whole, end)
-            if self.on_progress and time.monotonic() >= next_progress:
-                next_progress += PROGRESS_INTERVAL
-                self.on_progress(self.scanner.records, self.bytes_in)
 
     def _keep_tail(self, whole: int, end: int) -> None:
         """Hold the incomplete last line, or stream it on if it is already too long."""
@@ -141,16 +133,14 @@ class TranslatingRelay(Relay):
         source_fd: int,
         destination_fd: int,
         translator: Translator,
-        on_progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        super().__init__(source_fd, destination_fd, translator, on_progress)  # type: ignore[arg-type]
+        super().__init__(source_fd, destination_fd, translator)  # type: ignore[arg-type]
         self.translator = translator
         self._pending = b""
 
     def run(self) -> None:
         if not self._write(memoryview(self.translator.preamble())):
             return
-        next_progress = time.monotonic() + PROGRESS_INTERVAL
         while not self.destination_closed:
             chunk = os.read(self.source_fd, CHUNK_SIZE)
             if not chunk:
@@ -165,9 +155,6 @@ class TranslatingRelay(Relay):
                 )
             if not self._write(memoryview(self.translator.translate(lines))):
                 return
-            if self.on_progress and time.monotonic() >= next_progress:
-                next_progress += PROGRESS_INTERVAL
-                self.on_progress(self.translator.records, self.bytes_in)
 
     def finish(self, source_succeeded: bool) -> int:
         pending, self._pending = self._pending, b""

@@ -18,9 +18,16 @@ from typing import IO, Any
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.install.programs import program_for
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
+from dativo_ingest.logs.runlog import RunLog, prune_logs, retention_days, run_log_path
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
-from dativo_ingest.pipeline.progress import ProgressLine, human_bytes, resource_summary
+from dativo_ingest.pipeline.progress import (
+    DEFAULT_PROGRESS_SECONDS,
+    RunProgress,
+    human_bytes,
+    resource_summary,
+    stream_counts,
+)
 from dativo_ingest.pipeline.relay import CHUNK_SIZE
 from dativo_ingest.pipeline.signals import (
     DEFAULT_GRACE_SECONDS,
@@ -55,6 +62,7 @@ class RunOptions:
     full_refresh: bool = False
     refresh_catalog: bool = False
     grace_seconds: float = DEFAULT_GRACE_SECONDS
+    progress_seconds: float = DEFAULT_PROGRESS_SECONDS
 
 
 def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
@@ -92,7 +100,11 @@ def _attempt(
 ) -> RunRecord:
     """One run of ``job``, its own history record (``attempt``: its number under ``retry``)."""
     run_id = new_run_id()
+    prune_logs(options.home / "logs", retention_days())
     stale = store.acquire_lock(job.state_id, run_id)
+    run_log = RunLog(
+        run_log_path(options.home, job.state_id, run_id), run_id, job.state_id, job.redact
+    )
     if stale is not None:
         log.warning(
             "took over the lock of run %s (pid %d), which is no longer running",
@@ -106,6 +118,7 @@ def _attempt(
         utc_now(),
         attempt=attempt,
         retry_reason=retry_reason,
+        log_path=str(run_log.path),
     )
     started = time.monotonic()
     try:
@@ -125,6 +138,7 @@ def _attempt(
         record.orchestrator_peak_rss_bytes = _peak_rss_bytes()
         store.record_run(record)
         store.release_lock(job.state_id, run_id)
+        run_log.close(record.error)
     return record
 
 
@@ -198,8 +212,8 @@ class _Supervisor:
     ) -> None:
         self.job, self.record, self.options = job, record, options
         self.tap, self.target = tap, target
-        self.tap_log = StderrTail(tap.name, job.redact)
-        self.target_log = StderrTail(target.name, job.redact)
+        self.tap_log = StderrTail(tap.name, job.redact, "source")
+        self.target_log = StderrTail(target.name, job.redact, "target")
         self.scanner = wiring.counter
         self.events = wiring.events
         self.confirmed = ConfirmedStates(
@@ -211,9 +225,13 @@ class _Supervisor:
             wiring.parse_target_line,
         )
         self.store = store
-        self.progress = ProgressLine()
-        self.relay = wiring.make_relay(
-            tap.stdout.fileno(), target.stdin.fileno(), self.progress.update
+        self.relay = wiring.make_relay(tap.stdout.fileno(), target.stdin.fileno())
+        reported = wiring.events.source_counts if wiring.events else self.tap_log.records_per_stream
+        self.progress = RunProgress(
+            lambda: (self.scanner.records, self.relay.bytes_in),
+            lambda: stream_counts(self.scanner, reported),
+            lambda: self.confirmed.saved,
+            options.progress_seconds,
         )
         self.relay_done = threading.Event()
         self.started = time.monotonic()
@@ -236,6 +254,7 @@ class _Supervisor:
         ]
         _thread(self._watch_target)
         self.watchdog.start()
+        self.progress.start()
         with forward_signals([self.tap, self.target], self.options.grace_seconds) as signals:
             try:
                 self._relay_and_wait()
@@ -247,7 +266,7 @@ class _Supervisor:
                     process.kill_leftovers()
                 for reader in readers:
                     reader.join(_JOIN_SECONDS)
-                self.progress.clear()
+                self.progress.stop()
         self._record_figures()
         self.record.duration_s = round(time.monotonic() - self.started, 3)
         self._keep_config_updates()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from dativo_ingest.exceptions import RunInterruptedError
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.runtime import ConnectorProcess
 
 log = get_logger(__name__)

@@ -94,7 +94,9 @@ def wire(
             _write(workdir / "destination-catalog.json", destination_catalog),
         ]
         confirmed_state = AirbyteState(stored_value) if tap.protocol == "airbyte" else None
-        parse = AirbyteDestinationStates(confirmed_state, AirbyteEvents(target.name)).parse
+        parse = AirbyteDestinationStates(
+            confirmed_state, AirbyteEvents(target.name, side="target")
+        ).parse
     else:
         parse = parse_target_state
 
@@ -111,8 +113,8 @@ def wire(
         else:
             counter = AirbyteToAirbyte(AirbyteState(stored_value), events)
 
-    def make_relay(source_fd: int, destination_fd: int, progress: Callable[..., None]) -> Relay:
-        return relay_class(source_fd, destination_fd, counter, progress)  # type: ignore[arg-type]
+    def make_relay(source_fd: int, destination_fd: int) -> Relay:
+        return relay_class(source_fd, destination_fd, counter)  # type: ignore[arg-type]
 
     uses_events = tap.protocol == "airbyte"
     return Wiring(

@@ -8,6 +8,7 @@ the source (errors, config updates, stream statuses, record counts) to ``Airbyte
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,12 +16,10 @@ from typing import Any
 
 import orjson
 
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import LEVELS, connector_log
 from dativo_ingest.protocol.airbyte import AirbyteState, singer_schema_messages
 
-log = get_logger("connector")
 _AIRBYTE_RECORD = b'{"type":"RECORD"'
-_LOG_LEVELS = {"FATAL": 50, "ERROR": 40, "WARN": 30, "INFO": 20, "DEBUG": 10, "TRACE": 10}
 
 
 @dataclass
@@ -28,6 +27,7 @@ class AirbyteEvents:
     """What an Airbyte connector said besides records and states."""
 
     connector: str
+    side: str = "source"
     errors: list[tuple[str, str]] = field(default_factory=list)  # (message, failure_type)
     config_updates: list[dict[str, Any]] = field(default_factory=list)
     stream_status: dict[str, str] = field(default_factory=dict)
@@ -38,8 +38,8 @@ class AirbyteEvents:
         kind = message.get("type")
         if kind == "LOG":
             entry = message.get("log") or {}
-            level = _LOG_LEVELS.get(str(entry.get("level")), 20)
-            log.log(level, "[%s] %s", self.connector, entry.get("message", ""))
+            level = LEVELS.get(str(entry.get("level")).upper(), logging.INFO)
+            connector_log(self.side, self.connector, level, str(entry.get("message", "")))
         elif kind == "TRACE":
             self._trace(message.get("trace") or {})
         elif kind == "CONTROL":
@@ -54,7 +54,9 @@ class AirbyteEvents:
             error = trace.get("error") or {}
             message = str(error.get("message") or error.get("internal_message") or "error")
             self.errors.append((message, str(error.get("failure_type") or "system_error")))
-            log.error("[%s] %s (%s)", self.connector, message, self.errors[-1][1])
+            connector_log(
+                self.side, self.connector, logging.ERROR, f"{message} ({self.errors[-1][1]})"
+            )
         elif kind == "STREAM_STATUS":
             status = trace.get("stream_status") or {}
             name = (status.get("stream_descriptor") or {}).get("name")
@@ -62,11 +64,11 @@ class AirbyteEvents:
                 self.stream_status[name] = str(status.get("status"))
         elif kind == "ESTIMATE":
             estimate = trace.get("estimate") or {}
-            log.debug(
-                "[%s] estimate for %s: %s rows",
+            connector_log(
+                self.side,
                 self.connector,
-                estimate.get("name"),
-                estimate.get("row_estimate"),
+                logging.DEBUG,
+                f"estimate for {estimate.get('name')}: {estimate.get('row_estimate')} rows",
             )
 
     def count_source_stats(self, state: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ import requests
 
 from dativo_ingest.exceptions import ConfigurationError, RunFailedError
 from dativo_ingest.install.connectors import fingerprint
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.registry import ConnectorSpec, load_registry
 from dativo_ingest.runtime.images import (
     BUILD_SECONDS,

@@ -32,7 +32,7 @@ import requests
 
 from dativo_ingest.exceptions import DativoError
 from dativo_ingest.install.connectors import fingerprint
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.registry import ConnectorSpec
 
 log = get_logger(__name__)

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS runs (
     error       TEXT,
     resources   TEXT NOT NULL DEFAULT '{}',
     attempt     INTEGER NOT NULL DEFAULT 1,
-    retry_reason TEXT
+    retry_reason TEXT,
+    log_path    TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -73,6 +74,7 @@ _ADDED_RUN_COLUMNS = {  # columns added after the first release, for older store
     "resources": "TEXT NOT NULL DEFAULT '{}'",
     "attempt": "INTEGER NOT NULL DEFAULT 1",
     "retry_reason": "TEXT",
+    "log_path": "TEXT",
 }
 BUSY_SECONDS = 60.0  # how long a write waits for other dativo processes' transactions
 _ABANDONED = "dativo stopped without finishing this run (killed or crashed)"

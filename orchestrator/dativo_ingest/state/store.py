@@ -54,6 +54,7 @@ class RunRecord:
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)  # per side
     attempt: int = 1  # 1, or the retry's number under the job's `retry` policy
     retry_reason: str | None = None  # why the previous attempt was retried
+    log_path: str | None = None  # the run's log file
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,7 +19,7 @@ import requests
 
 from dativo_ingest.config import SourceConfig
 from dativo_ingest.exceptions import AuthenticationError, ConnectionError, TransientError
-from dativo_ingest.logging import get_logger
+from dativo_ingest.logs import get_logger
 from dativo_ingest.state import IncrementalStateManager
 
 logger = get_logger(__name__)
