@@ -38,8 +38,9 @@ def history(tmp_path, connector_exe, write_job, dativo) -> Path:
     job = yaml.safe_load((REPO / "jobs" / "demo" / "csv_to_jsonl.yaml").read_text())
     for entry in job["source"]["config"]["files"]:
         entry["path"] = str(REPO / entry["path"])
-    job["source"]["executable"] = connector_exe("tap-csv")
-    job["target"]["executable"] = connector_exe("target-jsonl")
+    for side, name in (("source", "tap-csv"), ("target", "target-jsonl")):
+        del job[side]["connector"]  # the installed program, by path
+        job[side]["executable"] = connector_exe(name)
     job["target"]["config"]["destination_path"] = str(tmp_path / "out")
     demo = tmp_path / "demo.yaml"
     demo.write_text(yaml.safe_dump(job))
