@@ -31,6 +31,7 @@ from dativo_ingest.runtime import (
 from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import RunRecord, StateStore
+from dativo_ingest.state.locks import worker_name
 from dativo_ingest.state.store import new_run_id, utc_now
 
 log = get_logger(__name__)
@@ -58,7 +59,7 @@ def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
             stale.run_id,
             stale.pid,
         )
-    record = RunRecord(run_id, job.state_id, str(job.file), utc_now())
+    record = RunRecord(run_id, job.state_id, str(job.file), utc_now(), worker=worker_name())
     started = time.monotonic()
     try:
         store.record_run(record)

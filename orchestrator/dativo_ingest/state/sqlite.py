@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from dativo_ingest.exceptions import JobLockedError, StateStoreError
+from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
 from dativo_ingest.state.locks import current_process_identity, holder_is_alive
 from dativo_ingest.state.store import (
     LockHolder,
@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS runs (
     streams     TEXT NOT NULL DEFAULT '{}',
     orchestrator_peak_rss_bytes INTEGER,
     error       TEXT,
-    resources   TEXT NOT NULL DEFAULT '{}'
+    resources   TEXT NOT NULL DEFAULT '{}',
+    worker      TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -62,6 +63,15 @@ CREATE TABLE IF NOT EXISTS locks (
     pid         INTEGER NOT NULL,
     pid_started REAL NOT NULL,
     acquired_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fenced_writes (
+    id            INTEGER PRIMARY KEY,
+    state_id      TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    token         INTEGER,
+    holder_run_id TEXT,
+    holder_token  INTEGER,
+    refused_at    TEXT NOT NULL
 );
 """
 _RUN_COLUMNS = [f.name for f in fields(RunRecord)]
@@ -93,6 +103,8 @@ class SQLiteStateStore:
         have = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
         if "resources" not in have:
             self._db.execute("ALTER TABLE runs ADD COLUMN resources TEXT NOT NULL DEFAULT '{}'")
+        if "worker" not in have:
+            self._db.execute("ALTER TABLE runs ADD COLUMN worker TEXT")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -130,18 +142,39 @@ class SQLiteStateStore:
         if is_empty_state(value):
             return False
         encoded = orjson.dumps(value).decode()
+        refused: tuple[str | None] | None = None
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO states (state_id, value, updated_at, run_id) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (state_id) DO UPDATE SET value = excluded.value,"
-                " updated_at = excluded.updated_at, run_id = excluded.run_id",
-                (state_id, encoded, utc_now(), run_id),
-            )
+            if run_id is not None:  # fencing: only the run holding the job's lock may write
+                row = db.execute("SELECT run_id FROM locks WHERE state_id = ?", (state_id,))
+                holder = row.fetchone() or (None,)
+                if holder[0] != run_id:
+                    db.execute(
+                        "INSERT INTO fenced_writes (state_id, run_id, holder_run_id, refused_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (state_id, run_id, holder[0], utc_now()),
+                    )
+                    refused = holder
+            if refused is None:
+                db.execute(
+                    "INSERT INTO states (state_id, value, updated_at, run_id) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (state_id) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at, run_id = excluded.run_id",
+                    (state_id, encoded, utc_now(), run_id),
+                )
+        if refused is not None:
+            raise StateFencedError(state_id, run_id or "", refused[0])
         return True
 
     def clear_state(self, state_id: str) -> bool:
         with self._transaction() as db:
             return db.execute("DELETE FROM states WHERE state_id = ?", (state_id,)).rowcount > 0
+
+    def fenced_writes(self, state_id: str | None = None) -> list[dict[str, Any]]:
+        """State writes refused because their run no longer held the job's lock."""
+        where, params = ("WHERE state_id = ?", (state_id,)) if state_id else ("", ())
+        keys = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refused_at")
+        rows = self._query(f"SELECT {', '.join(keys)} FROM fenced_writes {where} ORDER BY id", params)
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def list_states(self) -> list[StoredState]:
         rows = self._query("SELECT state_id, value, updated_at, run_id FROM states ORDER BY 1")
