@@ -12,9 +12,21 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from collections.abc import Sequence
 
 from dativo_ingest import __version__
-from dativo_ingest.cli import build_cmd, connectors_cmd, job_tools_cmd, run_cmd, runs_cmd, state_cmd
+from dativo_ingest.cli import (
+    build_cmd,
+    connectors_cmd,
+    job_tools_cmd,
+    run_cmd,
+    runs_cmd,
+    schedule_cmd,
+    server_cmd,
+    state_cmd,
+    submit_cmd,
+    worker_cmd,
+)
 from dativo_ingest.exceptions import DativoError
 from dativo_ingest.logging import configure_logging, get_logger
+from dativo_ingest.state.backends import STATE_URL_VARIABLE
 
 log = get_logger("cli")
 
@@ -31,8 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="default: INFO",
     )
+    parser.add_argument(
+        "--state-url",
+        help="state store: postgresql://... (shared by workers) or sqlite:///path;"
+        f" default ${STATE_URL_VARIABLE}, else SQLite under $DATIVO_HOME",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (run_cmd, job_tools_cmd, state_cmd, runs_cmd, connectors_cmd, build_cmd):
+    for module in (
+        run_cmd,
+        job_tools_cmd,
+        state_cmd,
+        runs_cmd,
+        connectors_cmd,
+        build_cmd,
+        submit_cmd,
+        worker_cmd,
+        schedule_cmd,
+        server_cmd,
+    ):
         module.register(commands)
     return parser
 
@@ -40,6 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
+    if args.state_url:  # an environment variable, so the runs a worker starts use it too
+        os.environ[STATE_URL_VARIABLE] = args.state_url
+    code = _call(args)
+    if getattr(args, "skip_teardown", False):
+        # Temporal's client leaves native threads that can abort the interpreter's teardown
+        # (temporalio/sdk-python#300): flush and leave without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _call(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except DativoError as exc:
@@ -48,7 +89,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `dativo runs | head`
         sys.stderr.close()
         return 1
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
 
 from dativo_ingest.state.store import RunRecord
@@ -28,15 +30,24 @@ def resource_summary(record: RunRecord) -> str:
     return "; ".join(parts)
 
 
+PROGRESS_FILE_VARIABLE = "DATIVO_PROGRESS_FILE"
+
+
 class ProgressLine:
-    """Redraws ``records, records/s, bytes, elapsed`` in place when ``stream`` is a terminal."""
+    """Redraws ``records, records/s, bytes, elapsed`` in place when ``stream`` is a terminal.
+
+    With ``$DATIVO_PROGRESS_FILE`` set, the figures also replace that file's content as
+    ``{"records": N, "bytes": N}`` (a worker reads it to heartbeat the run's progress).
+    """
 
     def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
         self.enabled = stream.isatty()
         self.started = time.monotonic()
+        self.report_to = os.environ.get(PROGRESS_FILE_VARIABLE)
 
     def update(self, records: int, byte_count: int) -> None:
+        self.report(records, byte_count)
         if not self.enabled:
             return
         elapsed = max(time.monotonic() - self.started, 1e-9)
@@ -46,7 +57,20 @@ class ProgressLine:
         )
         self.stream.flush()
 
+    def report(self, records: int, byte_count: int) -> None:
+        """Replace the progress file's figures (when there is one)."""
+        if self.report_to:
+            _replace(self.report_to, f'{{"records": {records}, "bytes": {byte_count}}}')
+
     def clear(self) -> None:
         if self.enabled:
             self.stream.write("\r\x1b[K")
             self.stream.flush()
+
+
+def _replace(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` at once (readers never see half of it)."""
+    partial = f"{path}.part"
+    with open(partial, "w") as out:
+        out.write(text)
+    Path(partial).replace(path)

@@ -193,6 +193,7 @@ class _Supervisor:
                     reader.join(_JOIN_SECONDS)
                 self.progress.clear()
         self._record_figures()
+        self.progress.report(self.record.records, self.record.bytes)
         self.record.duration_s = round(time.monotonic() - self.started, 3)
         self._keep_config_updates()
         self._raise_for_outcome(signals.received)

@@ -334,7 +334,9 @@ class PostgresStateStore:
             )
         stale_run, backend_pid = row[0][0], row[0][4]
         log.warning(
-            "run %s of %s stopped renewing its lease; ending its lock connection", stale_run, state_id
+            "run %s of %s stopped renewing its lease; ending its lock connection",
+            stale_run,
+            state_id,
         )
         self._query("SELECT pg_terminate_backend(%s)", (backend_pid,))
         deadline = time.monotonic() + _TAKEOVER_WAIT_SECONDS
@@ -425,8 +427,7 @@ class PostgresStateStore:
         names = ", ".join(f'"{c}"' for c in columns)
         where, params = ("WHERE state_id = %s", (state_id,)) if state_id else ("", ())
         rows = self._query(
-            f"SELECT {names} FROM runs {where}"
-            " ORDER BY started_at DESC, run_id DESC LIMIT %s",
+            f"SELECT {names} FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT %s",
             (*params, limit),
         )
         runs = []

@@ -173,7 +173,9 @@ class SQLiteStateStore:
         """State writes refused because their run no longer held the job's lock."""
         where, params = ("WHERE state_id = ?", (state_id,)) if state_id else ("", ())
         keys = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refused_at")
-        rows = self._query(f"SELECT {', '.join(keys)} FROM fenced_writes {where} ORDER BY id", params)
+        rows = self._query(
+            f"SELECT {', '.join(keys)} FROM fenced_writes {where} ORDER BY id", params
+        )
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def list_states(self) -> list[StoredState]:

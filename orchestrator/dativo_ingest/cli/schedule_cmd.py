@@ -1,0 +1,106 @@
+"""``dativo schedule create|list|pause|unpause|trigger|delete|backfill``."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from dativo_ingest.cli.temporal_args import add_temporal_options, run, temporal_from
+from dativo_ingest.exceptions import ConfigurationError
+from dativo_ingest.workers.submission import read_submission
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("schedule", help="run jobs on a cron schedule, on Temporal")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="schedule a job (its id is the job's state id)")
+    create.add_argument("job", help="job file (YAML)")
+    create.add_argument("--cron", required=True, help='cron expression, e.g. "0 * * * *"')
+    create.add_argument("--timezone", help="IANA time zone of the cron (default: UTC)")
+    create.set_defaults(handler=create_schedule)
+    lister = actions.add_parser("list", help="list schedules")
+    lister.set_defaults(handler=list_schedules)
+    for action, text in (
+        ("pause", "stop starting runs"),
+        ("unpause", "start runs again"),
+        ("trigger", "run now, unless a run of it is going"),
+        ("delete", "remove the schedule (runs going on finish)"),
+    ):
+        sub = actions.add_parser(action, help=text)
+        sub.add_argument("schedule_id", help="<tenant_id>/<name>")
+        sub.set_defaults(handler=act_on_schedule)
+    backfill = actions.add_parser(
+        "backfill", help="run what the schedule would have run in a past period, one at a time"
+    )
+    backfill.add_argument("schedule_id", help="<tenant_id>/<name>")
+    backfill.add_argument("--from", dest="start", required=True, type=_time, help="ISO time")
+    backfill.add_argument("--to", dest="end", required=True, type=_time, help="ISO time")
+    backfill.set_defaults(handler=backfill_schedule)
+    for sub in actions.choices.values():
+        add_temporal_options(sub)
+
+
+def _time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r}") from None
+    return value if value.tzinfo else value.astimezone()
+
+
+def create_schedule(args: argparse.Namespace) -> int:
+    where = temporal_from(args)
+    job = read_submission(args.job)
+    from dativo_ingest.workers import schedules
+    from dativo_ingest.workers.client import connect
+
+    async def main() -> int:
+        await schedules.create(await connect(where), where, job, args.cron, args.timezone)
+        print(f"{job.state_id}\tscheduled: {args.cron}")
+        return 0
+
+    return run(main())
+
+
+def list_schedules(args: argparse.Namespace) -> int:
+    where = temporal_from(args)
+    from dativo_ingest.workers import schedules
+    from dativo_ingest.workers.client import connect
+
+    async def main() -> int:
+        found = await schedules.rows(await connect(where))
+        rows = [("SCHEDULE", "CRON", "STATE", "NEXT RUN"), *found]
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            print("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]))
+        return 0
+
+    return run(main())
+
+
+def act_on_schedule(args: argparse.Namespace) -> int:
+    where = temporal_from(args)
+    from dativo_ingest.workers import schedules
+    from dativo_ingest.workers.client import connect
+
+    async def main() -> int:
+        await schedules.act(await connect(where), args.schedule_id, args.action)
+        print(f"{args.schedule_id}\t{args.action}{'d' if args.action.endswith('e') else 'ed'}")
+        return 0
+
+    return run(main())
+
+
+def backfill_schedule(args: argparse.Namespace) -> int:
+    if args.end <= args.start:
+        raise ConfigurationError("--to must be later than --from")
+    where = temporal_from(args)
+    from dativo_ingest.workers import schedules
+    from dativo_ingest.workers.client import connect
+
+    async def main() -> int:
+        await schedules.backfill(await connect(where), args.schedule_id, args.start, args.end)
+        print(f"{args.schedule_id}\tbackfill requested: {args.start} .. {args.end}")
+        return 0
+
+    return run(main())

@@ -1,0 +1,158 @@
+"""The one activity: exactly ``dativo run`` on this worker, heartbeating its progress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from dativo_ingest.exceptions import ConfigurationError, JobLockedError
+from dativo_ingest.pipeline.progress import PROGRESS_FILE_VARIABLE
+from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
+from dativo_ingest.pipeline.workdir import private_workdir, write_private
+from dativo_ingest.runtime.process import die_with_parent
+from dativo_ingest.state import dativo_home
+from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSummary
+
+_TAIL_LINES = 30
+_KILL_AFTER_SECONDS = DEFAULT_GRACE_SECONDS + 15
+NON_RETRYABLE = (ConfigurationError.__name__,)
+
+
+class JobRunner:
+    """Runs submitted jobs as ``dativo run`` subprocesses of this worker."""
+
+    def __init__(self, worker: str, project: Path) -> None:
+        self.worker = worker
+        self.project = project
+
+    @activity.defn(name=ACTIVITY_NAME)
+    async def run(self, job: JobSubmission) -> RunSummary:
+        """Run ``job`` once; a failure becomes an ApplicationError typed by what can be done."""
+        info = activity.info()
+        started = time.monotonic()
+        with _job_file(self.project, job) as (file, progress):
+            env = {
+                **os.environ,
+                "DATIVO_WORKER": self.worker,
+                PROGRESS_FILE_VARIABLE: str(progress),
+            }
+            argv = [sys.executable, "-m", "dativo_ingest", "run", str(file)]
+            if job.full_refresh:
+                argv.append("--full-refresh")
+            parent = os.getpid()
+            child = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=self.project,
+                env=env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                preexec_fn=lambda: die_with_parent(parent, signal.SIGTERM),
+            )
+            tail: deque[str] = deque(maxlen=_TAIL_LINES)
+            reader = asyncio.create_task(_relay_stderr(child, tail, job.state_id))
+            interval = _heartbeat_interval(info.heartbeat_timeout)
+            try:
+                while True:
+                    activity.heartbeat(_progress(progress))
+                    try:
+                        await asyncio.wait_for(asyncio.shield(child.wait()), interval)
+                        break
+                    except TimeoutError:
+                        continue
+            except asyncio.CancelledError:
+                await _stop(child)
+                raise
+            finally:
+                await asyncio.wait_for(reader, _KILL_AFTER_SECONDS)
+            figures = _progress(progress)
+        code = child.returncode or 0
+        if code != 0:
+            raise _failure(code, tail, job)
+        return RunSummary(
+            job.state_id,
+            self.worker,
+            info.attempt,
+            round(time.monotonic() - started, 3),
+            figures.get("records", 0),
+            figures.get("bytes", 0),
+        )
+
+
+def _heartbeat_interval(timeout: Any) -> float:
+    """Heartbeat three times per heartbeat timeout, at most every 5 s."""
+    return min(5.0, timeout.total_seconds() / 3) if timeout else 5.0
+
+
+def _progress(path: Path) -> dict[str, int]:
+    try:
+        return orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+
+
+async def _relay_stderr(child: asyncio.subprocess.Process, tail: deque[str], state_id: str) -> None:
+    """The run's log goes to the worker's stderr, each line tagged with the job."""
+    assert child.stderr is not None
+    async for raw in child.stderr:
+        line = raw.decode(errors="replace").rstrip("\n")
+        tail.append(line)
+        sys.stderr.write(f"[{state_id}] {line}\n")
+
+
+async def _stop(child: asyncio.subprocess.Process) -> None:
+    """Cancelled: SIGTERM ``dativo run`` (it stops both connectors with grace), then SIGKILL."""
+    if child.returncode is not None:
+        return
+    child.terminate()
+    try:
+        await asyncio.wait_for(child.wait(), _KILL_AFTER_SECONDS)
+    except TimeoutError:
+        child.kill()
+        await child.wait()
+
+
+def _failure(code: int, tail: deque[str], job: JobSubmission) -> ApplicationError:
+    """Exit codes of ``dativo run`` -> what Temporal may do: 2 (configuration) is final,
+    3 (locked) and signals (the worker stopping) are retried, 1 (a connector failed) is
+    retried only when the job has ``retry:``."""
+    log = "\n".join(tail)
+    if code == 2:
+        kind, final = ConfigurationError.__name__, True
+    elif code == 3:
+        kind, final = JobLockedError.__name__, False
+    elif code < 0 or code >= 128:
+        kind, final = "RunInterrupted", False
+    else:
+        kind, final = "RunFailed", job.retry is None
+    return ApplicationError(
+        f"dativo run {job.state_id} exited {code}:\n{log}", type=kind, non_retryable=final
+    )
+
+
+@contextlib.contextmanager
+def _job_file(project: Path, job: JobSubmission) -> Iterator[tuple[Path, Path]]:
+    """Write the submitted job file (0600) where it lies in the project, so its relative
+    paths resolve as on the submitter's machine (a private folder when that folder is
+    absent). Yields the file and a progress file path; removes both afterwards."""
+    with private_workdir(dativo_home().resolve()) as scratch:
+        wanted = project / job.path
+        folder = wanted.parent if wanted.parent.is_dir() else scratch
+        file = folder / f".dativo-submitted-{scratch.name}-{Path(job.path).name}"
+        write_private(file, job.contents.encode())
+        try:
+            yield file, scratch / "progress.json"
+        finally:
+            file.unlink(missing_ok=True)
