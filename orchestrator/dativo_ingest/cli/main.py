@@ -90,5 +90,6 @@ def _call(args: argparse.Namespace) -> int:
         sys.stderr.close()
         return 1
 
+
 if __name__ == "__main__":
     raise SystemExit(main())

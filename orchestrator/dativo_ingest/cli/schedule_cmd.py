@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import Any
+
+import orjson
 
 from dativo_ingest.cli.temporal_args import add_temporal_options, run, temporal_from
 from dativo_ingest.exceptions import ConfigurationError
@@ -18,7 +21,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument("--cron", required=True, help='cron expression, e.g. "0 * * * *"')
     create.add_argument("--timezone", help="IANA time zone of the cron (default: UTC)")
     create.set_defaults(handler=create_schedule)
-    lister = actions.add_parser("list", help="list schedules")
+    lister = actions.add_parser("list", help="list schedules (runs, skipped overlaps, next run)")
+    lister.add_argument("--json", action="store_true", help="print a JSON list")
     lister.set_defaults(handler=list_schedules)
     for action, text in (
         ("pause", "stop starting runs"),
@@ -69,13 +73,31 @@ def list_schedules(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         found = await schedules.rows(await connect(where))
-        rows = [("SCHEDULE", "CRON", "STATE", "NEXT RUN"), *found]
-        widths = [max(len(row[i]) for row in rows) for i in range(3)]
-        for row in rows:
-            print("  ".join([*(c.ljust(w) for c, w in zip(row, widths, strict=False)), row[3]]))
+        if args.json:
+            print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
+            return 0
+        table = [_LIST_COLUMNS, *(_list_row(row) for row in found)]
+        widths = [max(len(row[i]) for row in table) for i in range(len(_LIST_COLUMNS))]
+        for row in table:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
         return 0
 
     return run(main())
+
+
+_LIST_COLUMNS = ("SCHEDULE", "CRON", "STATE", "RUNS", "SKIPPED", "RUNNING", "NEXT RUN")
+
+
+def _list_row(row: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        row["id"],
+        row["cron"],
+        "paused" if row["paused"] else "active",
+        str(row["runs"]),
+        str(row["skipped_overlap"]),
+        str(row["running"]),
+        row["next_run"] or "-",
+    )
 
 
 def act_on_schedule(args: argparse.Namespace) -> int:

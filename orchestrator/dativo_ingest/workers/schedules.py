@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from temporalio.client import (
     Client,
@@ -36,7 +37,7 @@ async def create(
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
     try:
-        await client.create_schedule(job.state_id, schedule)
+        await client.create_schedule(job.state_id, schedule, memo={"cron": cron})
     except ScheduleAlreadyRunningError:
         raise ConfigurationError(
             f"a schedule for {job.state_id} exists; `dativo schedule delete {job.state_id}` first"
@@ -58,17 +59,26 @@ async def describe(client: Client, schedule_id: str) -> ScheduleDescription:
         raise
 
 
-async def rows(client: Client) -> list[tuple[str, str, str, str]]:
-    """``(id, spec, paused|active, next run)`` of every schedule."""
+async def rows(client: Client) -> list[dict[str, Any]]:
+    """Every schedule: id, cron, paused, runs started, runs skipped as overlapping, runs
+    going on, next run time."""
     found = []
     async for entry in await client.list_schedules():
-        spec = entry.schedule.spec if entry.schedule else None
-        crons = ", ".join(spec.cron_expressions) if spec and spec.cron_expressions else "-"
-        paused = entry.schedule.state.paused if entry.schedule else False
-        upcoming = entry.info.next_action_times if entry.info else []
-        nxt = upcoming[0].isoformat(timespec="seconds") if upcoming else "-"
-        found.append((entry.id, crons, "paused" if paused else "active", nxt))
-    return sorted(found)
+        described = await describe(client, entry.id)
+        info, memo = described.info, await described.memo()
+        upcoming = info.next_action_times
+        found.append(
+            {
+                "id": entry.id,
+                "cron": memo.get("cron", "-"),  # the server keeps it only as calendars
+                "paused": described.schedule.state.paused,
+                "runs": info.num_actions,
+                "skipped_overlap": info.num_actions_skipped_overlap,
+                "running": len(info.running_actions),
+                "next_run": upcoming[0].isoformat(timespec="seconds") if upcoming else None,
+            }
+        )
+    return sorted(found, key=lambda row: row["id"])
 
 
 async def act(client: Client, schedule_id: str, action: str) -> None:
