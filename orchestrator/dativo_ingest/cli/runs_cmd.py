@@ -20,6 +20,7 @@ _COLUMNS = (
     "RECORDS",
     "BYTES",
     "PEAK MEM SRC/TGT",
+    "WORKER",
     "ERROR",
 )
 
@@ -64,6 +65,7 @@ def _row(run: RunRecord) -> tuple[str, ...]:
         f"{run.records:,}",
         human_bytes(run.bytes),
         _memory(run),
+        run.worker or "-",
         error[:80],
     )
 
