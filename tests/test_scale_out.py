@@ -309,7 +309,7 @@ def test_jobs_survive_a_killed_and_a_paused_worker(temporal, project, store, pg_
         # from the paused run once that run's lease has expired
         _wait_for(
             lambda: [r for r in _runs(store, "acme/slow") if r.worker != slow_run.worker],
-            60,
+            120,
             "the slow job to be taken over",
         )
         _signal(tree[1:], signal.SIGCONT)  # the paused run wakes first, and writes state

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from dativo_ingest.config import JobConfig
-from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.exceptions import ConfigurationError, JobFileError
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"
@@ -35,7 +35,7 @@ class JobSubmission:
     path: str
     contents: str
     full_refresh: bool = False
-    retry: dict[str, Any] | None = None
+    retry: dict[str, float] | None = None
     heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS
 
 
@@ -80,18 +80,37 @@ def read_submission(
     )
 
 
-def retry_settings(spec: JobConfig) -> dict[str, Any] | None:
-    """The job's ``retry:`` as a plain mapping (None when it has none).
-
-    Read defensively: the key exists only where the job model defines it.
-    """
+def retry_settings(spec: JobConfig) -> dict[str, float] | None:
+    """The job's ``retry:`` as plain numbers (None when it has none): ``attempts``, and
+    ``initial_delay``, ``max_delay`` (seconds; ``"30s"``, ``"5m"``, ``"1h"`` accepted) and
+    ``multiplier``. Read defensively: the key exists only where the job model defines it."""
     retry = getattr(spec, "retry", None)
     if retry is None or retry is False:
         return None
     if retry is True:
         return {}
     dump = getattr(retry, "model_dump", None)
-    return dict(dump(exclude_none=True)) if dump else dict(retry)
+    given = dict(dump(exclude_none=True)) if dump else dict(retry)
+    return {
+        key: _seconds(key, given[key])
+        for key in ("attempts", "initial_delay", "multiplier", "max_delay")
+        if key in given
+    }
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def _seconds(key: str, value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    try:
+        if text[-1:] in _UNITS:
+            return float(text[:-1]) * _UNITS[text[-1]]
+        return float(text)
+    except ValueError:
+        raise ConfigurationError(f"retry.{key}: {value!r} is not a number of seconds") from None
 
 
 def _relative(file: Path) -> str:

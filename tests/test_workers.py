@@ -1,0 +1,110 @@
+"""The Temporal side without a server: what a submission carries, retry policies, how a
+`dativo run` exit code becomes a retryable or final error, the state-store registry."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from dativo_ingest.exceptions import ConfigurationError, JobFileError
+from dativo_ingest.state import open_store
+from dativo_ingest.workers.activity import _failure
+from dativo_ingest.workers.submission import read_submission, retry_settings
+from dativo_ingest.workers.workflow import DEFAULT_ATTEMPTS, retry_policy
+
+
+def test_a_submission_carries_the_file_with_its_variables_unresolved(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "jobs").mkdir()
+    text = yaml.safe_dump(
+        {
+            "tenant_id": "acme",
+            "name": "orders",
+            "source": {"executable": "tap-x", "config": {"password": "${NOT_SET_HERE}"}},
+            "target": {"executable": "target-y"},
+        }
+    )
+    (tmp_path / "jobs" / "orders.yaml").write_text(text)
+    job = read_submission("jobs/orders.yaml", full_refresh=True, heartbeat_seconds=7)
+    assert (job.state_id, job.path, job.contents) == ("acme/orders", "jobs/orders.yaml", text)
+    assert (job.full_refresh, job.heartbeat_seconds, job.retry) == (True, 7, None)
+
+
+def test_a_bad_job_file_is_refused_before_submission(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tenant_id: Acme!\nname: x\nsource: {executable: a}\n")
+    with pytest.raises(JobFileError) as error:
+        read_submission(bad)
+    assert "tenant_id" in str(error.value) and "target: Field required" in str(error.value)
+
+
+def test_retry_policy_from_the_jobs_retry_key_or_the_default():
+    policy = retry_policy({"attempts": 3, "initial_delay": 2, "multiplier": 3, "max_delay": 30})
+    assert (policy.maximum_attempts, policy.backoff_coefficient) == (3, 3)
+    assert (policy.initial_interval, policy.maximum_interval) == (
+        timedelta(seconds=2),
+        timedelta(seconds=30),
+    )
+    default = retry_policy(None)
+    assert default.maximum_attempts == DEFAULT_ATTEMPTS
+    assert default.non_retryable_error_types == ["ConfigurationError"]
+
+
+@pytest.mark.parametrize(
+    ("code", "retry", "kind", "final"),
+    [
+        (2, {"attempts": 3}, "ConfigurationError", True),  # never retried
+        (3, None, "JobLockedError", False),  # another run holds the lock: wait
+        (143, None, "RunInterrupted", False),  # the worker is stopping
+        (-9, None, "RunInterrupted", False),
+        (1, None, "RunFailed", True),  # a connector failed: only with `retry:`
+        (1, {}, "RunFailed", False),
+    ],
+)
+def test_exit_codes_become_retryable_or_final_errors(code, retry, kind, final):
+    from dativo_ingest.workers.submission import JobSubmission
+
+    job = JobSubmission("acme/x", "x.yaml", "", retry=retry)
+    error = _failure(code, deque(["the tail of the log"]), job)
+    assert (error.type, error.non_retryable) == (kind, final)
+    assert "the tail of the log" in error.message
+
+
+def test_an_unknown_state_url_is_refused_without_echoing_it():
+    with pytest.raises(ConfigurationError, match="unknown scheme mysql://") as error:
+        open_store(url="mysql://user:hunter2@db/x")
+    assert "hunter2" not in str(error.value)
+    with pytest.raises(ConfigurationError, match="not a URL"):
+        open_store(url="host=db password=hunter2")
+
+
+def test_sqlite_url_selects_the_sqlite_backend(tmp_path):
+    store = open_store(url=f"sqlite://{tmp_path / 'state.db'}")
+    store.set_state("a/b", {"x": 1})
+    store.close()
+    assert (tmp_path / "state.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("retry", "expected"),
+    [
+        (None, None),
+        (True, {}),
+        (
+            {"attempts": 3, "initial_delay": "30s", "max_delay": "2m", "jitter": 0.1},
+            {"attempts": 3.0, "initial_delay": 30.0, "max_delay": 120.0},
+        ),
+    ],
+)
+def test_the_jobs_retry_key_is_read_when_the_job_model_has_one(retry, expected):
+    assert retry_settings(SimpleNamespace(retry=retry)) == expected
+    assert retry_settings(SimpleNamespace()) is None  # a job model without `retry:`
+
+
+def test_a_retry_delay_that_is_not_a_duration_is_refused():
+    with pytest.raises(ConfigurationError, match=r"retry\.max_delay: 'soon'"):
+        retry_settings(SimpleNamespace(retry={"max_delay": "soon"}))
