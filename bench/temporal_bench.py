@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -129,29 +130,49 @@ def _worker(work: Path, env: dict[str, str], queue: list[str], name: str) -> sub
 
 
 def _timed(argv: list[str], work: Path, env: dict[str, str]) -> float:
+    return _timed_output(argv, work, env)[0]
+
+
+def _timed_output(argv: list[str], work: Path, env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
-    subprocess.run(argv, cwd=work, env=env, check=True, capture_output=True)
-    return time.perf_counter() - started
+    done = subprocess.run(argv, cwd=work, env=env, check=True, capture_output=True, text=True)
+    return time.perf_counter() - started, done.stdout
 
 
 def _latency(
     work: Path, env: dict[str, str], queue: list[str], job: Path, rounds: int
 ) -> dict[str, float]:
-    """One job at a time, the two arms alternating (after one warm-up of each)."""
+    """One job at a time, the two arms alternating (after one warm-up of each). The
+    activity's own duration (from `submit --wait`) splits the queued arm in two: the run on
+    the worker, and the rest (client start, queue, workflow)."""
     direct = [DATIVO, "--log-level", "WARNING", "run", str(job), "--full-refresh"]
     queued = [DATIVO, "submit", "--wait", *queue, str(job), "--full-refresh"]
+    client = [DATIVO, "schedule", "list", *queue]  # the client's start: import, connect, 1 RPC
     _timed(direct, work, env), _timed(queued, work, env)
-    runs, submits = [], []
+    runs, submits, activities, clients = [], [], [], []
     for i in range(rounds):
-        for argv, times in ((direct, runs), (queued, submits))[:: 1 if i % 2 == 0 else -1]:
-            times.append(_timed(argv, work, env))
-    run_s, submit_s = statistics.median(runs), statistics.median(submits)
-    print(f"latency: dativo run {run_s:.2f}s, submit --wait {submit_s:.2f}s", file=sys.stderr)
-    return {
-        "latency_run_s": round(run_s, 3),
-        "latency_submit_wait_s": round(submit_s, 3),
-        "overhead_per_job_s": round(submit_s - run_s, 3),
+        arms = ("run", "submit", "client")[:: 1 if i % 2 == 0 else -1]
+        for arm in arms:
+            if arm == "run":
+                runs.append(_timed(direct, work, env))
+            elif arm == "client":
+                clients.append(_timed(client, work, env))
+            else:
+                seconds, out = _timed_output(queued, work, env)
+                submits.append(seconds)
+                activities.append(float(re.search(r" in ([0-9.]+)s", out).group(1)))
+    figures = {
+        "latency_run_s": statistics.median(runs),
+        "latency_submit_wait_s": statistics.median(submits),
+        "activity_s": statistics.median(activities),
+        "client_start_s": statistics.median(clients),
     }
+    figures["overhead_per_job_s"] = figures["latency_submit_wait_s"] - figures["latency_run_s"]
+    figures["queue_and_workflow_s"] = (
+        figures["latency_submit_wait_s"] - figures["activity_s"] - figures["client_start_s"]
+    )
+    print(", ".join(f"{k} {v:.2f}" for k, v in figures.items()), file=sys.stderr)
+    return {k: round(v, 3) for k, v in figures.items()}
 
 
 def _throughput(

@@ -432,5 +432,15 @@ def test_a_schedule_runs_the_job_and_never_stacks_a_second_run(temporal, tmp_pat
             assert done.returncode == 0, done.stderr
         gone = workers.dativo("schedule", "trigger", "acme/nightly", *workers.temporal_args())
         assert gone.returncode == 2 and "no schedule 'acme/nightly'" in gone.stderr
+        # a job whose variable the worker lacks: a configuration error, final, exit 2
+        broken = _write_job(
+            tmp_path / "broken.yaml",
+            "broken",
+            {"executable": FAKE_TAP, "config": {"password": "${DATIVO_TEST_UNSET}"}},
+            {"executable": FAKE_TARGET, "config": {}},
+        )
+        failed = workers.dativo("submit", "--wait", broken, *workers.temporal_args())
+        assert failed.returncode == 2, failed.stderr
+        assert "environment variable DATIVO_TEST_UNSET is not set" in failed.stderr
     finally:
         workers.stop_all()

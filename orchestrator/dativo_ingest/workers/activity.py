@@ -10,8 +10,8 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import orjson
 from temporalio import activity
@@ -27,7 +27,6 @@ from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSu
 
 _TAIL_LINES = 30
 _KILL_AFTER_SECONDS = DEFAULT_GRACE_SECONDS + 15
-NON_RETRYABLE = (ConfigurationError.__name__,)
 
 
 class JobRunner:
@@ -63,15 +62,8 @@ class JobRunner:
             )
             tail: deque[str] = deque(maxlen=_TAIL_LINES)
             reader = asyncio.create_task(_relay_stderr(child, tail, job.state_id))
-            interval = _heartbeat_interval(info.heartbeat_timeout)
             try:
-                while True:
-                    activity.heartbeat(_progress(progress))
-                    try:
-                        await asyncio.wait_for(asyncio.shield(child.wait()), interval)
-                        break
-                    except TimeoutError:
-                        continue
+                await _wait_heartbeating(child, progress, info.heartbeat_timeout)
             except asyncio.CancelledError:
                 await _stop(child)
                 raise
@@ -91,9 +83,19 @@ class JobRunner:
         )
 
 
-def _heartbeat_interval(timeout: Any) -> float:
-    """Heartbeat three times per heartbeat timeout, at most every 5 s."""
-    return min(5.0, timeout.total_seconds() / 3) if timeout else 5.0
+async def _wait_heartbeating(
+    child: asyncio.subprocess.Process, progress: Path, timeout: timedelta | None
+) -> None:
+    """Wait for ``dativo run`` to exit, heartbeating its progress three times per heartbeat
+    timeout (at most every 5 s)."""
+    interval = min(5.0, timeout.total_seconds() / 3) if timeout else 5.0
+    while True:
+        activity.heartbeat(_progress(progress))
+        try:
+            await asyncio.wait_for(asyncio.shield(child.wait()), interval)
+            return
+        except TimeoutError:
+            continue
 
 
 def _progress(path: Path) -> dict[str, int]:
