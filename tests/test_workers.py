@@ -13,7 +13,7 @@ import yaml
 from dativo_ingest.exceptions import ConfigurationError, JobFileError
 from dativo_ingest.state import open_store
 from dativo_ingest.workers.activity import _failure
-from dativo_ingest.workers.submission import read_submission, retry_settings
+from dativo_ingest.workers.submission import JobSubmission, read_submission, retry_settings
 from dativo_ingest.workers.workflow import DEFAULT_ATTEMPTS, retry_policy
 
 
@@ -66,12 +66,16 @@ def test_retry_policy_from_the_jobs_retry_key_or_the_default():
     ],
 )
 def test_exit_codes_become_retryable_or_final_errors(code, retry, kind, final):
-    from dativo_ingest.workers.submission import JobSubmission
-
     job = JobSubmission("acme/x", "x.yaml", "", retry=retry)
     error = _failure(code, deque(["the tail of the log"]), job)
     assert (error.type, error.non_retryable) == (kind, final)
     assert "the tail of the log" in error.message
+
+
+@pytest.mark.parametrize(("exits", "final"), [({0, 3}, False), ({2}, True), ({0, 4}, True)])
+def test_a_connector_configuration_or_authentication_error_is_never_retried(exits, final):
+    job = JobSubmission("acme/x", "x.yaml", "", retry={"attempts": 5})
+    assert _failure(1, deque(), job, exits).non_retryable is final
 
 
 def test_an_unknown_state_url_is_refused_without_echoing_it():

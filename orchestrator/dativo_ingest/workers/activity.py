@@ -17,15 +17,17 @@ import orjson
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from dativo_connector_kit import ExitCode
 from dativo_ingest.exceptions import ConfigurationError, JobLockedError
 from dativo_ingest.pipeline.progress import PROGRESS_FILE_VARIABLE
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.runtime.process import die_with_parent
-from dativo_ingest.state import dativo_home
+from dativo_ingest.state import dativo_home, open_store
 from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSummary
 
 _TAIL_LINES = 30
+_FINAL_CONNECTOR_EXITS = {int(ExitCode.CONFIGURATION), int(ExitCode.AUTHENTICATION)}
 _KILL_AFTER_SECONDS = DEFAULT_GRACE_SECONDS + 15
 
 
@@ -72,7 +74,8 @@ class JobRunner:
             figures = _progress(progress)
         code = child.returncode or 0
         if code != 0:
-            raise _failure(code, tail, job)
+            exits = await asyncio.to_thread(_connector_exits, job.state_id, self.worker)
+            raise _failure(code, tail, job, exits)
         return RunSummary(
             job.state_id,
             self.worker,
@@ -126,10 +129,25 @@ async def _stop(child: asyncio.subprocess.Process) -> None:
         await child.wait()
 
 
-def _failure(code: int, tail: deque[str], job: JobSubmission) -> ApplicationError:
+def _connector_exits(state_id: str, worker: str) -> set[int]:
+    """Exit codes of both connectors in this worker's latest run of the job (the store)."""
+    store = open_store()
+    try:
+        runs = [r for r in store.list_runs(10, state_id) if r.worker == worker]
+    finally:
+        store.close()
+    return (
+        {c for c in (runs[0].source_exit, runs[0].target_exit) if c is not None} if runs else set()
+    )
+
+
+def _failure(
+    code: int, tail: deque[str], job: JobSubmission, connector_exits: set[int] = frozenset()
+) -> ApplicationError:
     """Exit codes of ``dativo run`` -> what Temporal may do: 2 (configuration) is final,
     3 (locked) and signals (the worker stopping) are retried, 1 (a connector failed) is
-    retried only when the job has ``retry:``."""
+    retried only when the job has ``retry:`` and no connector reported a configuration or
+    authentication error (the connector kit's exit codes 2 and 4)."""
     log = "\n".join(tail)
     if code == 2:
         kind, final = ConfigurationError.__name__, True
@@ -137,6 +155,8 @@ def _failure(code: int, tail: deque[str], job: JobSubmission) -> ApplicationErro
         kind, final = JobLockedError.__name__, False
     elif code < 0 or code >= 128:
         kind, final = "RunInterrupted", False
+    elif connector_exits & _FINAL_CONNECTOR_EXITS:
+        kind, final = "ConnectorConfigurationError", True
     else:
         kind, final = "RunFailed", job.retry is None
     return ApplicationError(
