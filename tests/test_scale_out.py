@@ -426,7 +426,7 @@ def test_a_schedule_runs_the_job_and_never_stacks_a_second_run(temporal, tmp_pat
         assert listing[0]["id"] == "acme/nightly" and listing[0]["cron"] == "0 3 * * *"
         _wait_for(lambda: "succeeded" in workers.dativo("runs").stdout, 60, "the run to end")
         runs = json.loads(workers.dativo("runs", "--json").stdout)
-        assert [r.status for r in runs] == ["succeeded"]  # one run: the second was skipped
+        assert [r["status"] for r in runs] == ["succeeded"]  # one run: the second was skipped
         for action in ("pause", "unpause", "delete"):
             done = workers.dativo("schedule", action, "acme/nightly", *workers.temporal_args())
             assert done.returncode == 0, done.stderr
