@@ -30,8 +30,9 @@ from dativo_ingest.state import RunRecord, StateStore, open_store
 from tests.conftest import DATIVO, FAKE_TAP, FAKE_TARGET
 
 pytestmark = pytest.mark.timeout(300)
-# Sized for a loaded 2-core CI machine; DATIVO_SCALE_JOBS raises it (the issue asks for 50).
-JOBS = int(os.environ.get("DATIVO_SCALE_JOBS", "20"))
+# 30 jobs keep the test near its time budget on a loaded 2-core machine; DATIVO_SCALE_JOBS=50
+# runs the issue's 50 (passed in 94 s at load 10-13 and 131 s at load 17 on this machine).
+JOBS = int(os.environ.get("DATIVO_SCALE_JOBS", "30"))
 DUPLICATES = min(10, JOBS // 2)
 HEARTBEAT_SECONDS = 5
 LEASE_SECONDS = 5
@@ -427,6 +428,14 @@ def test_a_schedule_runs_the_job_and_never_stacks_a_second_run(temporal, tmp_pat
         _wait_for(lambda: "succeeded" in workers.dativo("runs").stdout, 60, "the run to end")
         runs = json.loads(workers.dativo("runs", "--json").stdout)
         assert [r["status"] for r in runs] == ["succeeded"]  # one run: the second was skipped
+        backfill = workers.dativo(  # a past hour with no 03:00 in it: accepted, starts nothing
+            "schedule",
+            "backfill",
+            job,  # the job file names its schedule too
+            *("--from", "2026-01-01T04:00:00+00:00", "--to", "2026-01-01T05:00:00+00:00"),
+            *workers.temporal_args(),
+        )
+        assert backfill.returncode == 0, backfill.stderr
         for action in ("pause", "unpause", "delete"):
             done = workers.dativo("schedule", action, "acme/nightly", *workers.temporal_args())
             assert done.returncode == 0, done.stderr

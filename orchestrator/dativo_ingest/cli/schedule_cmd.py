@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -31,17 +32,24 @@ def register(commands: argparse._SubParsersAction) -> None:
         ("delete", "remove the schedule (runs going on finish)"),
     ):
         sub = actions.add_parser(action, help=text)
-        sub.add_argument("schedule_id", help="<tenant_id>/<name>")
+        sub.add_argument("schedule_id", type=_schedule_id, help="<tenant_id>/<name> or JOB")
         sub.set_defaults(handler=act_on_schedule)
     backfill = actions.add_parser(
         "backfill", help="run what the schedule would have run in a past period, one at a time"
     )
-    backfill.add_argument("schedule_id", help="<tenant_id>/<name>")
+    backfill.add_argument("schedule_id", type=_schedule_id, help="<tenant_id>/<name> or JOB")
     backfill.add_argument("--from", dest="start", required=True, type=_time, help="ISO time")
     backfill.add_argument("--to", dest="end", required=True, type=_time, help="ISO time")
     backfill.set_defaults(handler=backfill_schedule)
     for sub in actions.choices.values():
         add_temporal_options(sub)
+
+
+def _schedule_id(text: str) -> str:
+    """A schedule id, or a job file whose state id is the schedule's id."""
+    if text.endswith((".yaml", ".yml")) and Path(text).is_file():
+        return read_submission(text).state_id
+    return text
 
 
 def _time(text: str) -> datetime:
