@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections import deque
 from datetime import timedelta
 from types import SimpleNamespace
@@ -12,7 +13,7 @@ import yaml
 
 from dativo_ingest.exceptions import ConfigurationError, JobFileError
 from dativo_ingest.state import open_store
-from dativo_ingest.workers.activity import _failure
+from dativo_ingest.workers.activity import _failure, _job_file
 from dativo_ingest.workers.submission import JobSubmission, read_submission, retry_settings
 from dativo_ingest.workers.workflow import DEFAULT_ATTEMPTS, retry_policy
 
@@ -112,3 +113,18 @@ def test_the_jobs_retry_key_is_read_when_the_job_model_has_one(retry, expected):
 def test_a_retry_delay_that_is_not_a_duration_is_refused():
     with pytest.raises(ConfigurationError, match=r"retry\.max_delay: 'soon'"):
         retry_settings(SimpleNamespace(retry={"max_delay": "soon"}))
+
+
+def test_a_job_file_left_by_a_killed_worker_is_removed(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATIVO_HOME", str(tmp_path / "home"))
+    (tmp_path / "jobs").mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = tmp_path / "jobs" / f".dativo-submitted-run-{dead.pid}-abc-x.yaml"
+    left.write_text("tenant_id: acme")
+    job = JobSubmission("acme/x", "jobs/x.yaml", "tenant_id: acme\n")
+    with _job_file(tmp_path, job) as (file, _):
+        assert file.parent == tmp_path / "jobs" and file.read_text() == job.contents
+        assert oct(file.stat().st_mode & 0o777) == "0o600"
+        assert not left.exists()
+    assert list((tmp_path / "jobs").iterdir()) == []

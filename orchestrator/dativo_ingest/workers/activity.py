@@ -24,9 +24,11 @@ from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.runtime.process import die_with_parent
 from dativo_ingest.state import dativo_home, open_store
+from dativo_ingest.state.locks import pid_exists
 from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSummary
 
 _TAIL_LINES = 30
+_SUBMITTED = ".dativo-submitted-"
 _FINAL_CONNECTOR_EXITS = {int(ExitCode.CONFIGURATION), int(ExitCode.AUTHENTICATION)}
 _KILL_AFTER_SECONDS = DEFAULT_GRACE_SECONDS + 15
 
@@ -172,9 +174,18 @@ def _job_file(project: Path, job: JobSubmission) -> Iterator[tuple[Path, Path]]:
     with private_workdir(dativo_home().resolve()) as scratch:
         wanted = project / job.path
         folder = wanted.parent if wanted.parent.is_dir() else scratch
-        file = folder / f".dativo-submitted-{scratch.name}-{Path(job.path).name}"
+        _remove_orphans(folder)
+        file = folder / f"{_SUBMITTED}{scratch.name}-{Path(job.path).name}"
         write_private(file, job.contents.encode())
         try:
             yield file, scratch / "progress.json"
         finally:
             file.unlink(missing_ok=True)
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Job files left by a worker that was killed: their names carry its pid."""
+    for left in folder.glob(f"{_SUBMITTED}run-*"):
+        owner = left.name.removeprefix(_SUBMITTED).split("-")[1]
+        if owner.isdigit() and not pid_exists(int(owner)):
+            left.unlink(missing_ok=True)
