@@ -166,3 +166,19 @@ def test_postgres_takes_over_a_paused_holder_and_fences_its_write(pg_state_url):
     finally:
         _end(holder)
         store.close()
+
+
+def test_postgres_schema_is_created_once_and_upgraded(pg_state_url):
+    import psycopg
+
+    PostgresStateStore(pg_state_url).close()
+    with psycopg.connect(pg_state_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE runs DROP COLUMN worker")  # as written by an older dativo
+    store = PostgresStateStore(pg_state_url)  # and again: nothing is created twice
+    try:
+        store.record_run(RunRecord("r1", "t/j", "job.yaml", "2026-01-01", worker="w9"))
+        assert store.list_runs()[0].worker == "w9"
+    finally:
+        store.close()
+    with psycopg.connect(pg_state_url) as conn:
+        assert conn.execute("SELECT version FROM dativo_schema").fetchall() == [(1,)]
