@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +88,30 @@ def server_settings(dsn: str) -> dict:
         "database": params.get("dbname", "postgres"),
     }
     return {**settings, **({"password": params["password"]} if "password" in params else {})}
+
+
+@pytest.fixture(scope="session")
+def pg_state_database(pg_dsn: str) -> Iterator[str]:
+    """A database of its own on the test server for Postgres state stores; its URL."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    name = f"dativo_state_{os.getpid()}_{os.urandom(3).hex()}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    params = conninfo_to_dict(pg_dsn)
+    user = params.get("user", "postgres")
+    yield f"postgresql://{user}@{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{name}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_state_url(pg_state_database: str) -> str:
+    """A Postgres state store URL whose tables live in a fresh schema of the test database."""
+    import psycopg
+
+    schema = f"s_{os.urandom(4).hex()}"
+    with psycopg.connect(pg_state_database, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{pg_state_database}?options=-csearch_path%3D{schema}"

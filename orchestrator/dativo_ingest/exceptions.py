@@ -53,6 +53,18 @@ class StateStoreError(DativoError):
     """The state store cannot be read or written."""
 
 
+class StateFencedError(StateStoreError):
+    """A run wrote state after another run took its job's lock: the write was refused."""
+
+    def __init__(self, state_id: str, run_id: str, holder_run_id: str | None) -> None:
+        self.state_id, self.run_id, self.holder_run_id = state_id, run_id, holder_run_id
+        holder = f"run {holder_run_id} holds it now" if holder_run_id else "nobody holds it now"
+        super().__init__(
+            f"state write of run {run_id} refused: it no longer holds the lock of job"
+            f" {state_id} ({holder}); the stored state was left as it was"
+        )
+
+
 class RunFailedError(DativoError):
     """A connector failed; the message names it and shows the tail of its stderr.
 

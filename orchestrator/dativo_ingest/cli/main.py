@@ -20,11 +20,16 @@ from dativo_ingest.cli import (
     logs_cmd,
     run_cmd,
     runs_cmd,
+    schedule_cmd,
+    server_cmd,
     state_cmd,
+    submit_cmd,
     ui_cmd,
+    worker_cmd,
 )
 from dativo_ingest.exceptions import DativoError
 from dativo_ingest.logs import configure_logging, get_logger
+from dativo_ingest.state.backends import STATE_URL_VARIABLE
 
 log = get_logger("cli")
 
@@ -60,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="also show the connectors' INFO lines (they are always in the run's log file)",
     )
+    parser.add_argument(
+        "--state-url",
+        help="state store: postgresql://... (shared by workers) or sqlite:///path;"
+        f" default ${STATE_URL_VARIABLE}, else SQLite under $DATIVO_HOME",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         init_cmd,
@@ -71,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         connectors_cmd,
         build_cmd,
         ui_cmd,
+        submit_cmd,
+        worker_cmd,
+        schedule_cmd,
+        server_cmd,
     ):
         module.register(commands)
     return parser
@@ -79,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level, args.log_format, args.verbose)
+    if args.state_url:  # an environment variable, so the runs a worker starts use it too
+        os.environ[STATE_URL_VARIABLE] = args.state_url
+    code = _call(args)
+    if getattr(args, "skip_teardown", False):
+        # Temporal's client leaves native threads that can abort the interpreter's teardown
+        # (temporalio/sdk-python#300): flush and leave without it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _call(args: argparse.Namespace) -> int:
     try:
         return int(args.handler(args) or 0)
     except DativoError as exc:

@@ -39,6 +39,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=DEFAULT_PROGRESS_SECONDS,
         help="without a terminal, log a progress line this often (default: %(default)s)",
     )
+    parser.add_argument(
+        "--attempt",
+        type=int,
+        metavar="N",
+        help="this run is attempt N of an outer retry (dativo worker): it is recorded as such "
+        "and dativo does not retry it itself",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -62,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 args.refresh_catalog,
                 args.grace_seconds,
                 args.progress_seconds,
+                args.attempt,
             ),
         )
     finally:

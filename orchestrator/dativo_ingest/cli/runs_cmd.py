@@ -22,6 +22,7 @@ _COLUMNS = (
     "RECORDS",
     "BYTES",
     "PEAK MEM SRC/TGT",
+    "WORKER",
     "ERROR",
 )
 
@@ -70,6 +71,7 @@ def _row(run: RunRecord) -> tuple[str, ...]:
         f"{run.records:,}",
         human_bytes(run.bytes),
         _memory(run),
+        run.worker or "-",
         error[:80],
     )
 

@@ -4,16 +4,20 @@ seconds otherwise, and human-readable figures."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 from dativo_ingest.logs import get_logger, set_terminal_stream, terminal_format
 from dativo_ingest.state.store import RunRecord
 
 DEFAULT_PROGRESS_SECONDS = 30.0
+PROGRESS_FILE_VARIABLE = "DATIVO_PROGRESS_FILE"
+_REPORT_SECONDS = 1.0  # how often the progress file is rewritten
 log = get_logger("progress")
 
 
@@ -46,7 +50,10 @@ class RunProgress:
     """Shows a run's figures while it lasts: a live table on a terminal (redrawn twice a
     second), otherwise a log line every ``interval`` seconds (on a terminal those lines still
     reach the run log, at DEBUG). It reads the relay's counters from its own thread, so the
-    relay does no work for it."""
+    relay does no work for it.
+
+    With ``$DATIVO_PROGRESS_FILE`` set, the figures also replace that file's content every
+    second as ``{"records": N, "bytes": N}`` (a worker reads it to heartbeat the run)."""
 
     def __init__(
         self,
@@ -75,8 +82,15 @@ class RunProgress:
         return max(time.monotonic() - self.started, 1e-9)
 
     def _tick(self) -> None:
-        while not self._stopped.wait(self.interval):
-            self._log_line()
+        report_to = os.environ.get(PROGRESS_FILE_VARIABLE)
+        step = min(self.interval, _REPORT_SECONDS) if report_to else self.interval
+        next_line = self.interval
+        while not self._stopped.wait(step):
+            if report_to:
+                report(report_to, *self.counters())
+            if self.elapsed >= next_line:
+                self._log_line()
+                next_line += self.interval
 
     def _log_line(self) -> None:
         (records, byte_count), elapsed = self.counters(), self.elapsed
@@ -109,6 +123,14 @@ class RunProgress:
             self._ticker.join(1.0)
         if self.live is not None:
             self.live.stop()
+
+
+def report(path: str | None, records: int, byte_count: int) -> None:
+    """Replace the progress file's figures at once (readers never see half of them)."""
+    if path:
+        partial = f"{path}.part"
+        Path(partial).write_text(f'{{"records": {records}, "bytes": {byte_count}}}')
+        Path(partial).replace(path)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -23,11 +23,13 @@ from dativo_ingest.logs.runlog import RunLog, prune_logs, retention_days, run_lo
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
 from dativo_ingest.pipeline.progress import (
     DEFAULT_PROGRESS_SECONDS,
+    PROGRESS_FILE_VARIABLE,
     RunProgress,
     human_bytes,
     resource_summary,
     stream_counts,
 )
+from dativo_ingest.pipeline.progress import report as report_progress
 from dativo_ingest.pipeline.relay import CHUNK_SIZE
 from dativo_ingest.pipeline.signals import (
     DEFAULT_GRACE_SECONDS,
@@ -48,6 +50,7 @@ from dativo_ingest.runtime import (
 from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import RunRecord, StateStore
+from dativo_ingest.state.locks import worker_name
 from dativo_ingest.state.store import new_run_id, utc_now
 
 log = get_logger(__name__)
@@ -63,15 +66,19 @@ class RunOptions:
     refresh_catalog: bool = False
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     progress_seconds: float = DEFAULT_PROGRESS_SECONDS
+    attempt: int | None = None  # given by an outer retry (a worker): dativo does not retry
 
 
 def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
     """Run ``job``; under its ``retry`` policy, a transient failure is run again from the
     latest confirmed state, after a growing delay. Returns the last attempt's history record;
-    raises a DativoError if no attempt succeeded (every attempt's record is stored)."""
+    raises a DativoError if no attempt succeeded (every attempt's record is stored). With
+    ``options.attempt`` (an outer retry, such as a worker's), only that attempt runs."""
     abandoned = store.mark_abandoned_runs()
     if abandoned:
         log.warning("marked abandoned the runs of a dativo that died: %s", ", ".join(abandoned))
+    if options.attempt is not None:
+        return _attempt(job, store, options, options.attempt, None)
     policy = job.spec.retry
     attempts = policy.attempts if policy is not None else 1
     attempt, reason = 1, None
@@ -119,6 +126,7 @@ def _attempt(
         attempt=attempt,
         retry_reason=retry_reason,
         log_path=str(run_log.path),
+        worker=worker_name(),
     )
     started = time.monotonic()
     try:
@@ -268,6 +276,9 @@ class _Supervisor:
                     reader.join(_JOIN_SECONDS)
                 self.progress.stop()
         self._record_figures()
+        report_progress(
+            os.environ.get(PROGRESS_FILE_VARIABLE), self.record.records, self.record.bytes
+        )
         self.record.duration_s = round(time.monotonic() - self.started, 3)
         self._keep_config_updates()
         self._raise_for_outcome(signals.received)

@@ -28,9 +28,10 @@ class ResourceUsage:
     cpu_seconds: float | None
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Runs in the child before exec: SIGKILL it if dativo dies, even by SIGKILL."""
-    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def die_with_parent(parent_pid: int, signal_number: int = signal.SIGKILL) -> None:
+    """Runs in the child before exec: send it ``signal_number`` (default SIGKILL) when the
+    process that started it dies, even by SIGKILL."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal_number, 0, 0, 0)
     if os.getppid() != parent_pid:  # dativo died before prctl took effect
         os._exit(1)
 
@@ -63,7 +64,7 @@ class ConnectorProcess:
             bufsize=0,
             start_new_session=True,
             env=env,
-            preexec_fn=lambda: _die_with_parent(parent),  # before any thread starts
+            preexec_fn=lambda: die_with_parent(parent),  # before any thread starts
         )
         for stream in (self._popen.stdin, self._popen.stdout):
             _enlarge_pipe(stream)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from dativo_ingest.paths import find_project_root
+from dativo_ingest.state.backends import open_url, state_url
 from dativo_ingest.state.incremental import IncrementalStateManager
 from dativo_ingest.state.sqlite import SQLiteStateStore
 from dativo_ingest.state.store import RunRecord, StateStore, StoredState, is_empty_state
@@ -23,8 +24,12 @@ def dativo_home(root: Path | None = None) -> Path:
     return (root / ".dativo").resolve()
 
 
-def open_store(home: Path | None = None) -> StateStore:
-    """Open the state store under ``home`` (default: ``dativo_home()``)."""
+def open_store(home: Path | None = None, url: str | None = None) -> StateStore:
+    """Open the state store at ``url`` (default ``$DATIVO_STATE_URL``), or else the SQLite
+    file under ``home`` (default: ``dativo_home()``)."""
+    url = url or state_url()
+    if url:
+        return open_url(url)
     return SQLiteStateStore((home or dativo_home()) / "dativo.db")
 
 

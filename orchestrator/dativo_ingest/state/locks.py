@@ -34,6 +34,11 @@ def current_process_identity() -> tuple[str, int, float]:
     return socket.gethostname(), pid, process_start_time(pid) or 0.0
 
 
+def worker_name() -> str:
+    """Who runs this process's runs, for the run history: ``$DATIVO_WORKER`` or the host."""
+    return os.environ.get("DATIVO_WORKER") or socket.gethostname()
+
+
 def holder_is_alive(holder: LockHolder) -> bool:
     """False only when the holder is certainly gone; a holder on another host counts as alive."""
     if holder.host != socket.gethostname():

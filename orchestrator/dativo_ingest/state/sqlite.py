@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from dativo_ingest.exceptions import JobLockedError, StateStoreError
+from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
 from dativo_ingest.state.locks import current_process_identity, holder_is_alive
 from dativo_ingest.state.store import (
     LockHolder,
@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
     resources   TEXT NOT NULL DEFAULT '{}',
     attempt     INTEGER NOT NULL DEFAULT 1,
     retry_reason TEXT,
-    log_path    TEXT
+    log_path    TEXT,
+    worker      TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -67,6 +68,15 @@ CREATE TABLE IF NOT EXISTS locks (
     pid_started REAL NOT NULL,
     acquired_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS fenced_writes (
+    id            INTEGER PRIMARY KEY,
+    state_id      TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    token         INTEGER,
+    holder_run_id TEXT,
+    holder_token  INTEGER,
+    refused_at    TEXT NOT NULL
+);
 """
 _RUN_COLUMNS = [f.name for f in fields(RunRecord)]
 _JSON_COLUMNS = ("streams", "resources")
@@ -75,6 +85,7 @@ _ADDED_RUN_COLUMNS = {  # columns added after the first release, for older store
     "attempt": "INTEGER NOT NULL DEFAULT 1",
     "retry_reason": "TEXT",
     "log_path": "TEXT",
+    "worker": "TEXT",
 }
 BUSY_SECONDS = 60.0  # how long a write waits for other dativo processes' transactions
 _ABANDONED = "dativo stopped without finishing this run (killed or crashed)"
@@ -152,18 +163,41 @@ class SQLiteStateStore:
         if is_empty_state(value):
             return False
         encoded = orjson.dumps(value).decode()
+        refused: tuple[str | None] | None = None
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO states (state_id, value, updated_at, run_id) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (state_id) DO UPDATE SET value = excluded.value,"
-                " updated_at = excluded.updated_at, run_id = excluded.run_id",
-                (state_id, encoded, utc_now(), run_id),
-            )
+            if run_id is not None:  # fencing: only the run holding the job's lock may write
+                row = db.execute("SELECT run_id FROM locks WHERE state_id = ?", (state_id,))
+                holder = row.fetchone() or (None,)
+                if holder[0] != run_id:
+                    db.execute(
+                        "INSERT INTO fenced_writes (state_id, run_id, holder_run_id, refused_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (state_id, run_id, holder[0], utc_now()),
+                    )
+                    refused = holder
+            if refused is None:
+                db.execute(
+                    "INSERT INTO states (state_id, value, updated_at, run_id) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (state_id) DO UPDATE SET value = excluded.value,"
+                    " updated_at = excluded.updated_at, run_id = excluded.run_id",
+                    (state_id, encoded, utc_now(), run_id),
+                )
+        if refused is not None:
+            raise StateFencedError(state_id, run_id or "", refused[0])
         return True
 
     def clear_state(self, state_id: str) -> bool:
         with self._transaction() as db:
             return db.execute("DELETE FROM states WHERE state_id = ?", (state_id,)).rowcount > 0
+
+    def fenced_writes(self, state_id: str | None = None) -> list[dict[str, Any]]:
+        """State writes refused because their run no longer held the job's lock."""
+        where, params = ("WHERE state_id = ?", (state_id,)) if state_id else ("", ())
+        keys = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refused_at")
+        rows = self._query(
+            f"SELECT {', '.join(keys)} FROM fenced_writes {where} ORDER BY id", params
+        )
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def list_states(self) -> list[StoredState]:
         rows = self._query("SELECT state_id, value, updated_at, run_id FROM states ORDER BY 1")

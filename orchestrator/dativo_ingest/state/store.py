@@ -55,6 +55,7 @@ class RunRecord:
     attempt: int = 1  # 1, or the retry's number under the job's `retry` policy
     retry_reason: str | None = None  # why the previous attempt was retried
     log_path: str | None = None  # the run's log file
+    worker: str | None = None  # which machine (or `dativo worker`) ran it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,15 +74,23 @@ class LockHolder:
 
 
 class StateStore(Protocol):
-    """What the pipeline and the CLI need from a state backend (SQLite today, Postgres next)."""
+    """What the pipeline and the CLI need from a state backend (SQLite, Postgres)."""
 
     def get_state(self, state_id: str) -> StoredState | None: ...
 
     def set_state(self, state_id: str, value: Any, run_id: str | None = None) -> bool:
-        """Persist ``value`` atomically; return False (and write nothing) if it is empty."""
+        """Persist ``value`` atomically; return False (and write nothing) if it is empty.
+
+        With ``run_id``, the write is accepted only while that run holds the job's lock;
+        otherwise it is recorded in ``fenced_writes`` and StateFencedError is raised.
+        """
         ...
 
     def clear_state(self, state_id: str) -> bool: ...
+
+    def fenced_writes(self, state_id: str | None = None) -> list[dict[str, Any]]:
+        """State writes refused because their run no longer held the job's lock."""
+        ...
 
     def list_states(self) -> list[StoredState]: ...
 
