@@ -150,6 +150,31 @@ def test_postgres_frees_the_lock_of_a_killed_holder(pg_state_url):
         store.close()
 
 
+def test_postgres_marks_a_killed_holders_run_abandoned_and_frees_its_lock(pg_state_url):
+    store = PostgresStateStore(pg_state_url)
+    try:
+        store.record_run(RunRecord("run-held", "t/j", "job.yaml", "2026-01-01T00:00:00Z"))
+        holder = _holder(pg_state_url, 30)
+        store.acquire_lock("t/live", "run-live")
+        assert store.mark_abandoned_runs() == []  # both holders' connections are alive
+        _end(holder)
+        assert _eventually(store.mark_abandoned_runs) == ["run-held"]
+        assert store.list_runs(state_id="t/j")[0].status == "abandoned"
+        assert store.acquire_lock("t/j", "run-next") is None  # the lock row is gone
+        with pytest.raises(JobLockedError):
+            store.acquire_lock("t/live", "run-other")
+    finally:
+        store.close()
+
+
+def _eventually(check, seconds: float = 10.0):
+    """``check()`` once it is truthy (Postgres ends a killed client's backend shortly after)."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return found
+
+
 def test_postgres_takes_over_a_paused_holder_and_fences_its_write(pg_state_url):
     holder = _holder(pg_state_url, 1.5)
     store = PostgresStateStore(pg_state_url)

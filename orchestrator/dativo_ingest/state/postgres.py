@@ -395,6 +395,25 @@ class PostgresStateStore:
             if held is not None:
                 held.close()
 
+    def mark_abandoned_runs(self) -> list[str]:
+        """Locks whose holder's connection is gone (Postgres has freed its advisory lock):
+        delete them and mark their runs abandoned."""
+        with self._transaction() as db:
+            gone = [
+                row[0]
+                for row in db.execute(
+                    "DELETE FROM locks WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
+                    " WHERE a.pid = locks.backend_pid) RETURNING run_id"
+                ).fetchall()
+            ]
+            if gone:
+                db.execute(
+                    "UPDATE runs SET status = 'abandoned', error = %s"
+                    " WHERE run_id = ANY(%s) AND status = 'running'",
+                    ("its dativo stopped before finishing (its lock connection is gone)", gone),
+                )
+        return gone
+
     def fenced_writes(self, state_id: str | None = None) -> list[dict[str, Any]]:
         """State writes refused because their run no longer held the job's lock."""
         where, params = ("WHERE state_id = %s", (state_id,)) if state_id else ("", ())
