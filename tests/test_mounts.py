@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from dativo_ingest.exceptions import ConfigurationError
