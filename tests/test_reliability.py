@@ -220,3 +220,14 @@ def test_twenty_jobs_at_once_on_one_store_store_every_state_and_run(home, write_
     }
     assert sorted(r.state_id for r in runs if r.status == "succeeded") == sorted(states)
     assert all(r.states_saved >= 21 for r in runs)  # every 5 records, and the last
+
+
+def test_parallel_jobs_report_each_outcome_and_exit_with_the_failure(write_job, dativo):
+    good = write_job(name="good", source={"records": 5})
+    bad = write_job(name="bad", source={"fail_after": 0})
+    result = dativo("run", good, bad, "--parallel", "2")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("succeeded") and lines[0].endswith(str(good))
+    assert lines[1].startswith("failed (exit 1)") and lines[1].endswith(str(bad))
+    assert "fake_tap.py failed with exit code 3" in result.stderr

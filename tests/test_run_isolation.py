@@ -43,7 +43,7 @@ def test_a_lock_whose_holder_died_is_recovered(home, write_job, dativo):
     store.close()
     result = dativo("run", write_job(source={"records": 3}))
     assert result.returncode == 0, result.stderr
-    assert "took over the lock of run run-of-a-dead-process" in result.stderr
+    assert "marked abandoned the runs of a dativo that died: run-of-a-dead-process" in result.stderr
 
 
 def test_secrets_reach_no_argument_log_history_or_leftover_file(tmp_path, home, env, write_job):

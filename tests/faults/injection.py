@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psutil
 
+from dativo_ingest.state import open_store
 from tests.conftest import DATIVO
 from tests.faults.pipelines import Pipeline, env_for
 
@@ -170,6 +171,18 @@ def kill_dativo(run: subprocess.Popen[bytes], pipeline: Pipeline, rng: random.Ra
 def no_fault(run: subprocess.Popen[bytes], pipeline: Pipeline, rng: random.Random) -> bool:
     """For faults built into the pipeline itself (a flooding connector, a full disk)."""
     return True
+
+
+def out_of_memory(run: subprocess.Popen[bytes], pipeline: Pipeline, rng: random.Random) -> bool:
+    """The pipeline itself brings the fault (OomPipeline); it hit if an attempt of the run was
+    reported out of memory."""
+    run.wait(_RUN_SECONDS)
+    store = open_store(pipeline.home)
+    try:
+        errors = [r.error or "" for r in store.list_runs(5, pipeline.state_id)]
+    finally:
+        store.close()
+    return any("out of memory" in error for error in errors)
 
 
 def restart_server(restart: Callable[[], None]) -> Fault:

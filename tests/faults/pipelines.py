@@ -32,6 +32,7 @@ class Pipeline:
     markers: tuple[str, str]
     total: int = 0
     retry: bool = False
+    chunk: int = 20_000  # source rows added per injection; tap-csv sends a STATE every 10,000
     extra_env: dict[str, str] = field(default_factory=dict)
     after_fault: Callable[[], None] | None = None  # undo a fault before the reruns
 
@@ -150,6 +151,30 @@ class AirbytePipeline(Pipeline):
         self.source["config"]["until"] = self.total
 
     landed = CsvPipeline.landed
+
+
+class OomPipeline(Pipeline):
+    """The scriptable fake tap into target-jsonl in a container with a memory limit. The first
+    run of each chunk starts with a record larger than the limit: the container is killed out
+    of memory, and the job's ``retry`` (or a rerun) goes on without it."""
+
+    big_record_bytes: int = 160 << 20
+
+    def add_rows(self, count: int) -> None:
+        self.total += count
+        counter = self.folder / f"big-record-runs-{self.total}"
+        self.source["config"].update(
+            until=self.total,
+            big_record_bytes=self.big_record_bytes,
+            big_record_runs=[str(counter), 1],
+        )
+
+    def landed(self) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for file in sorted(Path(self.target["config"]["destination_path"]).glob("*.jsonl")):
+            with open(file, "rb") as lines:
+                counts.update(json.loads(line)["id"] for line in lines if line.strip())
+        return counts
 
 
 class PostgresPipeline(Pipeline):

@@ -18,12 +18,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.injection import FAULTS, Outcome, describe, inject, no_fault, restart_server
+from dativo_ingest.runtime.docker import CONTAINER_UID
+from tests.conftest import FAKE_TAP, SHARED_CONNECTORS
+from tests.faults.injection import (
+    FAULTS,
+    Outcome,
+    describe,
+    inject,
+    no_fault,
+    out_of_memory,
+    restart_server,
+)
 from tests.faults.injection import table as results_table
 from tests.faults.pipelines import (
     BATCH_ROWS,
     AirbytePipeline,
     CsvPipeline,
+    OomPipeline,
     Pipeline,
     PostgresPipeline,
     airbyte_source,
@@ -32,8 +43,6 @@ from tests.faults.pipelines import (
 from tests.faults.postgres import PrivatePostgres
 
 pytestmark = pytest.mark.timeout(600)
-CSV_ROWS = 20_000  # per injection; tap-csv sends a STATE every 10,000 rows
-PG_ROWS = 10_000
 WORKERS = 4
 RESULTS = (
     Path(os.environ.get("DATIVO_FAULT_RESULTS", ""))
@@ -118,6 +127,7 @@ def campaign(
             "config": {"destination_path": str(airbyte_folder / "out"), "batch_size_rows": 2500},
         },
         ("fake_airbyte_source", "target-jsonl"),
+        chunk=80_000,  # it is quick: a smaller chunk is often sent before a fault can land
     )
     plan.append((airbyte, kill_and_stall, 8))
     pg_folder = root / "pg-pg-1"
@@ -151,6 +161,7 @@ def campaign(
         },
         ("tap-postgres", "target-postgres"),
         retry=True,
+        chunk=10_000,
     )
     postgres.source_dsn, postgres.schema, postgres.target_dsn = pg_dsn, schema, private.dsn
     pg_faults = ["SIGKILL tap", "SIGKILL target", "SIGKILL dativo", "Postgres restart"]
@@ -169,12 +180,14 @@ def campaign(
         tap_program=str(flooding_wrapper(root, tap_csv, 3)),
     )
     plan.append((flood, ["stderr flood (3 MB)"], 3))
+    plan.append((_oom_pipeline(root, require_component), ["out of memory (container)"], 3))
 
     faults = {
         **FAULTS,
         "Postgres restart": restart_server(private.restart),
         "disk full": _fill_disk(tmpfs),
         "stderr flood (3 MB)": no_fault,
+        "out of memory (container)": out_of_memory,
     }
     rng = random.Random(fault_seed)
     schedules = [
@@ -183,8 +196,16 @@ def campaign(
     ]
 
     def run_schedule(pipeline: Pipeline, names: list[str], own: random.Random) -> list[Outcome]:
-        rows = CSV_ROWS if not isinstance(pipeline, PostgresPipeline) else 20_000
-        return [inject(pipeline, name, faults[name], rows, own, dict(os.environ)) for name in names]
+        """Inject until ``len(names)`` faults hit a live run (at most three times as many
+        tries)."""
+        outcomes: list[Outcome] = []
+        for name in names * 3:
+            outcomes.append(
+                inject(pipeline, name, faults[name], pipeline.chunk, own, dict(os.environ))
+            )
+            if sum(o.injected for o in outcomes) == len(names):
+                break
+        return outcomes
 
     try:
         with ThreadPoolExecutor(WORKERS) as pool:
@@ -198,6 +219,39 @@ def campaign(
         private.stop()
         with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _oom_pipeline(root: Path, require) -> OomPipeline:
+    """The fake tap into target-jsonl in a container limited to 96 MB (its image built first)."""
+    from dativo_ingest.registry import load_registry
+    from dativo_ingest.runtime.images import DockerError, connect, ensure_image
+
+    try:
+        ensure_image(load_registry().resolve("target-jsonl"), connect())
+    except DockerError as exc:
+        require(False, f"Docker is not usable here: {exc}")
+    folder = root / "oom-1"
+    out = folder / "out"
+    out.mkdir(parents=True)
+    if os.geteuid() == 0:
+        os.chown(out, CONTAINER_UID, CONTAINER_UID)
+    return OomPipeline(
+        "oom-1",
+        folder,
+        {"executable": FAKE_TAP, "config": {"state_every": 1000}},
+        {
+            "connector": "target-jsonl",
+            "config": {"destination_path": str(out), "batch_size_rows": BATCH_ROWS},
+            "runtime": {
+                "mode": "docker",
+                "memory": "96m",
+                "mounts": [{"path": str(out), "writable": True}],
+            },
+        },
+        ("fake_tap.py", "--attach"),
+        retry=True,
+        extra_env={"DATIVO_CONNECTORS_DIR": str(SHARED_CONNECTORS)},
+    )
 
 
 def _resize(mount: Path, size: str) -> None:

@@ -7,7 +7,9 @@ final_state (any JSON: overrides the last STATE's value), state_copy (path: the 
 is copied there), print_password (bool: config's password to stderr), spaced (bool: `"type": "X"`),
 fail_exit_code (int, default 3: the exit code of fail_after), fail_message (str: its stderr line),
 fail_runs ([counter path, n]: fail_after applies only to the first n runs counted in that file),
-stderr_lines (list of str: written to stderr before the first message).
+stderr_lines (list of str: written to stderr before the first message),
+until (int: send ids up to it, instead of `records` more), big_record_runs ([counter path, n]:
+big_record_bytes applies only to the first n runs counted in that file).
 """
 
 import argparse
@@ -15,6 +17,15 @@ import json
 import shutil
 import sys
 import time
+
+
+def first_runs(counter: str, times: int) -> bool:
+    """Count this run in the file ``counter``; True while it is one of the first ``times``."""
+    with open(counter, "a+") as file:
+        file.seek(0)
+        runs = len(file.read())
+        file.write("x")
+    return runs < times
 
 
 def main() -> int:
@@ -54,16 +65,13 @@ def main() -> int:
             "schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
         }
     )
-    total = config.get("records", 10)
+    total = config["until"] - start if "until" in config else config.get("records", 10)
     fail_after = config.get("fail_after")
-    if config.get("fail_runs"):
-        counter, times = config["fail_runs"]
-        with open(counter, "a+") as file:
-            file.seek(0)
-            runs = len(file.read())
-            file.write("x")
-        if runs >= times:
-            fail_after = None
+    if config.get("fail_runs") and not first_runs(*config["fail_runs"]):
+        fail_after = None
+    big_record_bytes = config.get("big_record_bytes")
+    if config.get("big_record_runs") and not first_runs(*config["big_record_runs"]):
+        big_record_bytes = None
     state_every = config.get("state_every", 0)
     for i in range(start + 1, start + total + 1):
         if fail_after is not None and i - start > fail_after:
@@ -75,8 +83,8 @@ def main() -> int:
                 print(config["fail_message"], file=sys.stderr)
             return config.get("fail_exit_code", 3)
         record = {"id": i}
-        if config.get("big_record_bytes") and i == start + 1:
-            record["payload"] = "x" * config["big_record_bytes"]
+        if big_record_bytes and i == start + 1:
+            record["payload"] = "x" * big_record_bytes
         emit({"type": "RECORD", "stream": stream, "record": record})
         if state_every and (i - start) % state_every == 0:
             emit({"type": "STATE", "value": {"bookmarks": {stream: {"last_id": i}}}})
