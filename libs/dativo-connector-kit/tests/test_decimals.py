@@ -23,7 +23,7 @@ def test_declared_fields_keep_their_digits_and_others_stay_floats():
 
 
 def test_a_name_also_nested_or_an_array_is_read_by_the_exact_decoder():
-    line = b'{"record":{"doc":{"a":0.1},"a":%s,"arr":[1.50,2]}}' % BIG.encode()
+    line = b'{"type":"RECORD","record":{"doc":{"a":0.1},"a":%s,"arr":[1.50,2]}}' % BIG.encode()
     assert read(line, ("a", "arr")) == {
         "doc": {"a": 0.1},
         "a": Decimal(BIG),
@@ -31,8 +31,13 @@ def test_a_name_also_nested_or_an_array_is_read_by_the_exact_decoder():
     }
 
 
+def test_a_key_spelled_with_escapes_is_not_confused_with_a_nested_one():
+    line = b'{"type":"RECORD","record":{"\\u0061":%s,"doc":{"a":2.5}}}' % BIG.encode()
+    assert read(line, ("a",)) == {"a": Decimal(BIG), "doc": {"a": 2.5}}
+
+
 def test_integers_beyond_64_bits_and_fragments():
-    line = b'{"record":{"a":123456789012345678901234567890,"b":null,"c":"NaN"}}'
+    line = b'{"type":"RECORD","record":{"a":123456789012345678901234567890,"b":null,"c":"NaN"}}'
     record = read(line, ("a", "b", "c"), orjson.Fragment)
     assert orjson.dumps(record) == b'{"a":123456789012345678901234567890,"b":null,"c":"NaN"}'
 
@@ -49,3 +54,9 @@ def test_what_counts_as_declared_decimal():
     }
     assert decimal_fields(properties) == ("scaled", "free", "array", "pipelinewise")
     assert not is_decimal("number")
+
+
+def test_a_batch_file_line_is_the_record_itself():
+    line = b'{"doc":{"a":0.5},"a":%s}' % BIG.encode()
+    record = DecimalReader.for_fields(("a",), Decimal).exact(line, orjson.loads(line))
+    assert record == {"doc": {"a": 0.5}, "a": Decimal(BIG)}
