@@ -180,7 +180,7 @@ def test_exact_types_into_target_parquet(
         "id": pa.int64(),
         "scaled": pa.decimal128(30, 10),
         "free": pa.string(),
-        "uid": pa.string(),
+        "uid": pa.uuid(),
         "ints": pa.list_(pa.int64()),
         "words": pa.list_(pa.string()),
         "doc": pa.string(),
@@ -195,7 +195,7 @@ def test_exact_types_into_target_parquet(
     rows = sorted(table.to_pylist(), key=lambda row: row["id"])
     pg.execute("SET IntervalStyle TO 'iso_8601'")
     source = pg.execute(
-        f"SELECT id, scaled, free::text, uid::text, ints, words, doc, ts, tstz, day, clock, "
+        f"SELECT id, scaled, free::text, uid, ints, words, doc, ts, tstz, day, clock, "
         f'span::text, blob, wide FROM "{pg_schema}".exact ORDER BY id'
     ).fetchall()
     for row, expected_row in zip(rows, source, strict=True):
