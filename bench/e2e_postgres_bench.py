@@ -135,11 +135,13 @@ def _children_cpu() -> float:
 def run(
     command: list[str], folder: Path, name: str, env: dict[str, str] | None = None
 ) -> tuple[float, float]:
-    """Wall seconds and CPU seconds of the programs run (every process they waited for; not
-    the Postgres server's)."""
+    """Wall seconds and CPU seconds of the programs run in ``folder`` (every process they
+    waited for; not the Postgres server's)."""
     started, cpu = time.perf_counter(), _children_cpu()
     with (folder / f"{name}.log").open("wb") as log_file:
-        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=log_file, env=env)
+        result = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=log_file, env=env, cwd=folder
+        )
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu
     if result.returncode != 0:
         tail = (folder / f"{name}.log").read_text(errors="replace")[-3000:]

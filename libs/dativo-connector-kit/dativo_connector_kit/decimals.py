@@ -7,9 +7,10 @@ record orjson made and replaces those fields' float values by ``make(<the number
 
 The text is found in the raw line with one small regular expression per field:
 ``"<name>":<number>``. A JSON string cannot hold an unescaped ``"`` so the pattern can only
-match a key; if it matches other than once (the name also appears as a key in a nested
-object, or is spelled with escapes) or the value is a list, the line is decoded again with
-the standard library, numbers exact, which is slower but always right.
+match a key. If it matches other than once (the name is also a key in a nested object), or the
+text found is not the number orjson read (the field's own key is spelled with escapes), or
+the value is a list, the line is decoded again with the standard library, numbers exact,
+which is slower but always right.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class DecimalReader(t.Generic[T]):
             kind = type(value)
             if kind is float:
                 found = pattern.findall(line)
-                if len(found) != 1:
+                if len(found) != 1 or float(found[0]) != value:
                     return self._slow(line, record)
                 record[name] = self.make(found[0].decode())
             elif kind is list:
@@ -83,8 +84,8 @@ class DecimalReader(t.Generic[T]):
         """Decode ``line`` again with exact numbers; take the decimal fields from it."""
         make = self.make
         parsed = json.loads(line, parse_float=make, parse_int=make)
-        if isinstance(parsed, dict) and isinstance(parsed.get("record"), dict):
-            parsed = parsed["record"]
+        if parsed.get("type") == "RECORD" and isinstance(parsed.get("record"), dict):
+            parsed = parsed["record"]  # a message; else the line is the record itself
         for name in self.fields:
             if name in record:
                 record[name] = parsed[name]

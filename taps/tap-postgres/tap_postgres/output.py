@@ -26,17 +26,6 @@ class MessageWriter:
         self._prefix = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
         self._version_field = b"" if version is None else b',"version":%d' % version
 
-    def affixes(self) -> tuple[str, str]:
-        """What goes before and after a record's JSON on its RECORD line (``time_extracted``:
-        now), for Postgres to write whole lines (see ``query.Extraction.copy_statement``)."""
-        extracted = datetime.datetime.now(datetime.UTC).isoformat()
-        suffix = self._version_field + b',"time_extracted":"' + extracted.encode() + b'"}'
-        return self._prefix.decode(), suffix.decode()
-
-    def lines(self, block: bytes) -> None:
-        """Write whole message lines as they are."""
-        self._out.write(block)
-
     def records(self, rows: Sequence[tuple[str, ...]]) -> int:
         """Write one RECORD line per row (``row[0]`` is the record's JSON text); returns the
         number of bytes written."""

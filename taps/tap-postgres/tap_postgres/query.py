@@ -6,11 +6,6 @@
 The planner flattens the lateral subquery into ``row_to_json(ROW(...))``: it costs nothing
 over a plain select, and it lets the replication key drive the filter, the order and the
 bookmark whether or not the key is one of the selected fields.
-
-A FULL_TABLE sync needs no bookmark, so Postgres writes each whole RECORD line and streams them
-with ``COPY ... TO STDOUT`` (``copy_statement``): CSV with a delimiter and a quote character
-that the text cannot hold (control characters, which JSON escapes), and line breaks (only
-whitespace in JSON text, kept by ``json`` values) made spaces, so each row is the line as is.
 """
 
 from __future__ import annotations
@@ -38,28 +33,6 @@ class Extraction:
     replication_key: Column | None = None
     start: t.Any = None  # rows whose key is >= start; None: from the beginning
     limit: int | None = None
-
-    def copy_statement(self, prefix: str, suffix: str) -> sql.Composed:
-        """``COPY`` of whole RECORD lines: ``prefix || <record JSON> || suffix``, one per row
-        (FULL_TABLE only: no replication key)."""
-        assert self.replication_key is None
-        fields = sql.SQL(", ").join(select_expression(column, SOURCE) for column in self.columns)
-        statement = sql.SQL(
-            "COPY (SELECT {prefix} || translate(row_to_json(r)::text, E'\\r\\n', '  ') || {suffix} "
-            "FROM {table} AS {source} CROSS JOIN LATERAL (SELECT {fields}) AS r{limit}) "
-            "TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01')"
-        )
-        limit = sql.SQL("")
-        if self.limit is not None:
-            limit = sql.SQL(" LIMIT {}").format(sql.Literal(self.limit))
-        return statement.format(
-            prefix=sql.Literal(prefix),
-            suffix=sql.Literal(suffix),
-            table=sql.Identifier(self.table.schema, self.table.name),
-            source=SOURCE,
-            fields=fields,
-            limit=limit,
-        )
 
     def query(self) -> tuple[sql.Composed, dict[str, t.Any]]:
         """The statement and its parameters; column 0 is the record, column 1 the bookmark."""

@@ -40,7 +40,6 @@ STATE_EVERY = 10_000  # records between two STATE messages
 FIRST_FETCH_ROWS = 100
 MAX_FETCH_ROWS = 10_000
 BLOCK_BYTES = 16 << 20  # output block (and fetched batch) size aimed at
-COPY_BLOCK_BYTES = 1 << 20  # FULL_TABLE: lines written in blocks of about this size
 CURSOR_NAME = "tap_postgres_rows"
 
 
@@ -147,11 +146,8 @@ class PostgresStream(Stream):
     ) -> None:
         """Fetch, write, and write a STATE every STATE_EVERY records. Fetches are sized so a
         block stays near BLOCK_BYTES, starting small in case the rows are huge."""
-        key = extraction.replication_key
-        if key is None:
-            self._copy_rows(conn, extraction, writer, counter)
-            return
         statement, params = extraction.query()
+        key = extraction.replication_key
         size, unsaved = FIRST_FETCH_ROWS, 0
         with conn.cursor(name=CURSOR_NAME) as cursor:
             cursor.execute(statement, params)
@@ -167,31 +163,6 @@ class PostgresStream(Stream):
                     writer.state(self.tap_state)
                     unsaved = 0
                 size = max(1, min(MAX_FETCH_ROWS, BLOCK_BYTES * len(rows) // written))
-
-    def _copy_rows(
-        self,
-        conn: psycopg.Connection[t.Any],
-        extraction: Extraction,
-        writer: MessageWriter,
-        counter: Counter,
-    ) -> None:
-        """FULL_TABLE: Postgres writes the RECORD lines, streamed with COPY; they are passed
-        on in blocks of up to COPY_BLOCK_BYTES, with a STATE after every STATE_EVERY."""
-        statement = extraction.copy_statement(*writer.affixes())
-        block: list[bytes] = []
-        size = unsaved = 0
-        with conn.cursor() as cursor, cursor.copy(statement) as copy:
-            for line in copy:
-                block.append(line)
-                size += len(line)
-                unsaved += 1
-                if unsaved == STATE_EVERY or size >= COPY_BLOCK_BYTES:
-                    _pass_on(block, writer, counter)
-                    size = 0
-                    if unsaved == STATE_EVERY:
-                        writer.state(self.tap_state)
-                        unsaved = 0
-        _pass_on(block, writer, counter)
 
     def apply_catalog(self, catalog: Catalog) -> None:
         """Take the catalog's selection and replication settings; unusable ones fail now."""
@@ -232,11 +203,3 @@ class PostgresStream(Stream):
         if key is not None and state.get("replication_key") == key.name:
             start = state.get("replication_key_value")  # a bookmark of another key: ignored
         return Extraction(self.table, columns, key, start, self.ABORT_AT_RECORD_COUNT)
-
-
-def _pass_on(block: list[bytes], writer: MessageWriter, counter: Counter) -> None:
-    """Write a block of whole lines and count them; empty the block."""
-    if block:
-        writer.lines(b"".join(block))
-        counter.increment(len(block))
-        block.clear()

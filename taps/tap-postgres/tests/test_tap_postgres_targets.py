@@ -180,7 +180,7 @@ def test_exact_types_into_target_parquet(
         "id": pa.int64(),
         "scaled": pa.decimal128(30, 10),
         "free": pa.string(),
-        "uid": pa.string(),
+        "uid": pa.uuid(),
         "ints": pa.list_(pa.int64()),
         "words": pa.list_(pa.string()),
         "doc": pa.string(),
@@ -195,7 +195,7 @@ def test_exact_types_into_target_parquet(
     rows = sorted(table.to_pylist(), key=lambda row: row["id"])
     pg.execute("SET IntervalStyle TO 'iso_8601'")
     source = pg.execute(
-        f"SELECT id, scaled, free::text, uid::text, ints, words, doc, ts, tstz, day, clock, "
+        f"SELECT id, scaled, free::text, uid, ints, words, doc, ts, tstz, day, clock, "
         f'span::text, blob, wide FROM "{pg_schema}".exact ORDER BY id'
     ).fetchall()
     for row, expected_row in zip(rows, source, strict=True):
@@ -212,3 +212,24 @@ def test_exact_decimals_into_target_jsonl(tap, connector_exe, exact: str, tmp_pa
     assert '"free":123456789012345678901234567890.123456789012345678901234567890,' in text
     assert '"wide":1234567890123456789012345678901234567890.12345678901234567890' in text
     assert '"free":"NaN"' in text
+
+
+def test_exact_types_into_validating_meltanolabs_target_postgres(
+    tap, pg, pg_schema: str, pypi_connector, exact: str, tmp_path: Path
+) -> None:
+    """The annotations keep a community target working: meltanolabs-target-postgres with
+    validate_records (Meltano Hub's default) takes every row, decimals exact. (Not NaN: JSON
+    has no number for it, and a string fails its `number` validation; see the README.)"""
+    target = pypi_connector("meltanolabs-target-postgres==0.8.1", "target-postgres")
+    pg.execute(f"UPDATE \"{pg_schema}\".exact SET free = 0.29 WHERE free = 'NaN'")
+    out = f"{pg_schema}_peer"
+    config = {**tap.config, "default_target_schema": out, "validate_records": True}
+    config.pop("filter_schemas")
+    try:
+        pipe(tap, target, {**config, "password": config.get("password", "unused")}, tmp_path)
+        texts = "SELECT id, scaled::text, free::text, uid::text FROM {}.exact ORDER BY id"
+        assert pg.execute(texts.format(f'"{out}"')).fetchall() == (
+            pg.execute(texts.format(f'"{pg_schema}"')).fetchall()
+        )
+    finally:
+        pg.execute(f'DROP SCHEMA IF EXISTS "{out}" CASCADE')

@@ -14,6 +14,7 @@ Kinds, and the Arrow type each is stored as:
 | LOCAL_TIMESTAMP | ... + `x-sql-datatype: timestamp without time zone` | timestamp[us] |
 | DATE | `string` + `format: date` | date32 |
 | TIME | `string` + `format: time` | time64[us] |
+| UUID | `string`, `format: uuid`, `x-sql-datatype: uuid` | uuid (Arrow extension) |
 | BINARY | `string` + `contentEncoding: base64` | binary |
 | NESTED | `array` of typed items; `object` with `properties` (not `nested_as_json`) | list/struct |
 | JSON | `object` (`nested_as_json`), untyped fields, unions of unrelated types | string (JSON) |
@@ -42,6 +43,7 @@ class Kind(Enum):
     LOCAL_TIMESTAMP = "timestamp"
     TIME = "time"
     BINARY = "binary"
+    UUID = "uuid"
     BOOLEAN = "boolean"
     STRING = "string"
     TEXT = "text"
@@ -65,6 +67,7 @@ ARROW_TYPES: dict[Kind, pa.DataType] = {
     Kind.LOCAL_TIMESTAMP: pa.timestamp("us"),
     Kind.TIME: pa.time64("us"),
     Kind.BINARY: pa.binary(),
+    Kind.UUID: pa.uuid(),
 }
 _SCALED_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
 MAX_DECIMAL128_DIGITS = 38
@@ -204,9 +207,11 @@ def _shape(name: str, alt: dict[str, t.Any], nested_as_json: bool) -> Shape:
 def _string_kind(alt: dict[str, t.Any]) -> Kind:
     if alt.get("contentEncoding") == "base64":
         return Kind.BINARY
-    form = alt.get("format")
-    if form == "date-time" and alt.get("x-sql-datatype", "").startswith("timestamp without"):
+    form, declared = alt.get("format"), alt.get("x-sql-datatype", "")
+    if form == "date-time" and declared.startswith("timestamp without"):
         return Kind.LOCAL_TIMESTAMP
+    if form == "uuid" and declared == "uuid":
+        return Kind.UUID
     return {"date-time": Kind.TIMESTAMP, "date": Kind.DATE, "time": Kind.TIME}.get(
         form, Kind.STRING
     )

@@ -25,6 +25,7 @@ import typing as t
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from itertools import chain
+from uuid import UUID
 
 import orjson
 import pyarrow as pa
@@ -50,6 +51,7 @@ FALLBACKS: dict[Kind, tuple[Kind, ...]] = {
     Kind.LOCAL_TIMESTAMP: (Kind.TEXT,),
     Kind.TIME: (Kind.TEXT,),
     Kind.BINARY: (Kind.TEXT,),
+    Kind.UUID: (Kind.TEXT,),
 }
 _VIA_STRUCT = frozenset({Kind.BOOLEAN, Kind.STRING, Kind.TIMESTAMP, Kind.DATE, Kind.NESTED})
 _CONVERSION_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
@@ -171,6 +173,8 @@ def convert(column: Column, values: list[t.Any]) -> pa.Array | None:
         return _per_value(values, time.fromisoformat, column.arrow_type)
     if kind is Kind.BINARY:
         return _per_value(values, _base64, column.arrow_type)
+    if kind is Kind.UUID:
+        return _per_value(values, UUID, column.arrow_type)
     if kind is Kind.LOCAL_TIMESTAMP:
         if not set(map(type, values)) <= _STRINGS:
             return None

@@ -21,6 +21,7 @@ from decimal import Decimal
 from operator import itemgetter
 
 import orjson
+import psycopg
 from psycopg.adapt import PyFormat, Transformer
 
 from dativo_connector_kit.decimals import SPECIAL_NUMBERS
@@ -157,7 +158,7 @@ class RowMaker:
             if (value := row[index]) is not None:
                 try:
                     row[index] = convert(value)
-                except (ValueLoadError, TypeError) as exc:
+                except (ValueLoadError, TypeError, psycopg.Error) as exc:
                     raise ValueLoadError(f"field {self._names[index]!r}: {exc}") from None
         if self._with_metadata:  # in METADATA_COLUMNS order
             row += (

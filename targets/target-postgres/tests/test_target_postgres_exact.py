@@ -59,3 +59,12 @@ def test_plain_numbers_still_load_as_double_precision(pg):
     pg.load(schema + b'{"type":"RECORD","stream":"public-plain","record":{"id":1,"x":0.1}}\n')
     assert pg.column_types("plain")["x"] == "double precision"
     assert pg.query("SELECT x FROM {schema}.plain") == [(0.1,)]
+
+
+def test_a_typed_array_value_that_cannot_be_written_names_its_field(pg):
+    ints = {"id": {"type": "integer"}, "ints": {"type": "array", "x-sql-datatype": "integer[]"}}
+    schema = pg.singer(pg.schema_message("public-arrays", ints))
+    record = b'{"type":"RECORD","stream":"public-arrays","record":{"id":1,"ints":[{"a":1}]}}\n'
+    result = pg.run(schema + record)
+    assert result.returncode == 1
+    assert "input line 2" in result.stderr.decode() and "field 'ints'" in result.stderr.decode()
