@@ -3,6 +3,7 @@ searched, and turned into job skeletons by ``dativo add``."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import yaml
 from dativo_ingest.config import load_job
 from dativo_ingest.registry import ConnectorIndex, ConnectorIndexError, Registry, RegistryError
 from dativo_ingest.registry.loader import BUILTIN_REGISTRY, load_registry, read_registry_file
+from tests.local_http import serve_folder
 
 REPO = Path(__file__).resolve().parents[1]
 # the snapshot the index is made from: `shared/` beside the clone (or beside its parent folder)
@@ -52,7 +54,8 @@ def test_list_all_has_hundreds_of_singer_and_airbyte_connectors_and_marks_curate
     by_key = {(row[0], row[1].rstrip("*")): row for row in rows}
     assert by_key[("tap-csv", "dativo")][-1] == "curated"
     assert by_key[("target-jsonl", "andyh1203")][4:6] == ["pypi", "target-jsonl==0.1.4"]
-    assert by_key[("tap-feed", "jawats")][4:] == ["pypi", "tap-feed", "no", "meltano-hub"]
+    assert by_key[("tap-feed", "jawats")][4:6] == ["pypi", "tap-feed"]
+    assert by_key[("tap-feed", "jawats")][-1] == "meltano-hub"
     assert by_key[("source-pokeapi", "airbyte")][-1] == "airbyte-pypi"
     assert by_key[("tap-github", "singer-io")][4] == "pypi"
     assert by_key[("tap-3plcentral", "airbyte")][4] == "git"
@@ -158,3 +161,81 @@ def test_a_filled_skeleton_is_a_valid_job(dativo, tmp_path):
     assert job.target.spec.pip_url == "target-duckdb~=0.8"
     assert job.target.config["filepath"] == "out.duckdb"
     assert job.target.config["batch_size_rows"] == 100000  # the Hub's default, written out
+
+
+def test_the_script_reads_the_hub_api_the_same_way(tmp_path):
+    """The Hub part from a Hub-shaped API served on 127.0.0.1 (definitions rebuilt from the
+    snapshot, without the derived `required`) gives the same entries as the snapshot."""
+    if not (SNAPSHOT / "meltano-hub.json").is_file():
+        pytest.skip(f"SKIPPED LOUDLY: no connector-index snapshot at {SNAPSHOT}")
+    wanted = {
+        ("tap-feed", "jawats"),
+        ("tap-singer-jsonl", "kgpayne"),
+        ("tap-3plcentral", "airbyte"),
+    }
+    wanted |= {("meltano-map-transformer", "meltano"), ("target-duckdb", "jwills")}
+    plugins = [
+        p
+        for p in json.loads((SNAPSHOT / "meltano-hub.json").read_text())
+        if (p["name"], p["variant"]) in wanted
+    ]
+    api = tmp_path / "api"
+    (tmp_path / "snapshot").mkdir()
+    (tmp_path / "snapshot" / "airbyte-pypi.json").write_text("[]")
+    with serve_folder(tmp_path) as root:
+        for plural in ("extractors", "loaders", "mappers"):
+            index: dict = {}
+            for plugin in plugins:
+                if f"{plugin['kind']}s" != plural:
+                    continue
+                ref = f"{root}/api/plugins/{plural}/{plugin['name']}--{plugin['variant']}"
+                entry = index.setdefault(plugin["name"], {"variants": {}})
+                entry["variants"][plugin["variant"]] = {"ref": ref}
+                if plugin["default_variant"]:
+                    entry["default_variant"] = plugin["variant"]
+                _write_json(
+                    api / "plugins" / plural / f"{plugin['name']}--{plugin['variant']}",
+                    _raw(plugin),
+                )
+            _write_json(api / "plugins" / plural / "index", index)
+        output = tmp_path / "index.json"
+        result = subprocess.run(
+            [
+                sys.executable,
+                SCRIPT,
+                tmp_path / "snapshot",
+                "--hub-api",
+                f"{root}/api",
+                "--output",
+                output,
+            ],
+            capture_output=True,
+            text=True,
+        )
+    assert result.returncode == 0, result.stderr
+    committed = {
+        line.rstrip(",")
+        for line in (REPO / "registry" / "connector-index.json").read_text().splitlines()
+    }
+    made = output.read_text().splitlines()[1:-1]
+    assert len(made) == len(wanted) and {line.rstrip(",") for line in made} <= committed
+
+
+def _raw(plugin: dict) -> dict:
+    """A Hub API definition: the snapshot's facts, options as {label, value}, no `required`."""
+    raw = {k: v for k, v in plugin.items() if k not in ("kind", "default_variant")}
+    raw["settings"] = [
+        {k: v for k, v in setting.items() if k != "required"}
+        | (
+            {"options": [{"label": str(o), "value": o} for o in setting["options"]]}
+            if "options" in setting
+            else {}
+        )
+        for setting in plugin["settings"]
+    ]
+    return raw
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
