@@ -12,7 +12,14 @@ import pytest
 import yaml
 
 from dativo_ingest.config import load_job
-from dativo_ingest.registry import ConnectorIndex, ConnectorIndexError, Registry, RegistryError
+from dativo_ingest.install.connectors import requirements
+from dativo_ingest.registry import (
+    ConnectorIndex,
+    ConnectorIndexError,
+    ConnectorSpec,
+    Registry,
+    RegistryError,
+)
 from dativo_ingest.registry.loader import BUILTIN_REGISTRY, load_registry, read_registry_file
 from tests.local_http import serve_folder
 
@@ -239,3 +246,20 @@ def _raw(plugin: dict) -> dict:
 def _write_json(path: Path, data: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data))
+
+
+def test_a_pip_url_may_hold_several_requirements():
+    def spec(pip_url: str) -> ConnectorSpec:
+        return ConnectorSpec(
+            name="x", type="source", engine="singer", executable="x", pip_url=pip_url
+        )
+
+    assert requirements(spec("tap-x setuptools<81")) == ("tap-x", "setuptools<81")
+    assert requirements(spec("git+https://h/t.git@v0.1.0 fsspec[s3]")) == (
+        "git+https://h/t.git@v0.1.0",
+        "fsspec[s3]",
+    )
+    assert requirements(spec("tap-x @ git+https://h/t.git  pkg==1")) == (
+        "tap-x @ git+https://h/t.git",
+        "pkg==1",
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -206,40 +207,61 @@ def test_tap_feed_into_target_singer_jsonl_by_name(installed, dativo, tmp_path, 
     )
 
 
+def test_an_sdk_tap_against_a_local_api_by_name(installed, dativo, env, tmp_path):
+    """tap-jotform's API root is a setting: point it at canned answers on 127.0.0.1."""
+    api = tmp_path / "api"
+    reports = {
+        "responseCode": 200,
+        "limit-left": 999,
+        "content": [
+            {"id": "41", "form_id": "7", "title": "Weekly", "fields": "ip,dt", "list_type": "csv"},
+            {"id": "42", "form_id": "7", "title": "Daily", "fields": "dt", "list_type": "grid"},
+        ],
+    }
+    (api / "user").mkdir(parents=True)
+    (api / "user" / "reports").write_text(json.dumps(reports))
+    out = tmp_path / "out"
+    with serve_folder(api) as root:
+        job = _job(
+            tmp_path,
+            "jotform",
+            {
+                "connector": "tap-jotform",
+                "config": {"api_url": root, "api_key": "${JOTFORM_API_KEY}"},
+                "select": ["reports.*"],
+            },
+            {"connector": "target-singer-jsonl", "config": {"local": {"folder": str(out)}}},
+        )
+        result = dativo("run", job, env={**env, "JOTFORM_API_KEY": "local-key"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    got = [m["record"] for m in _singer_lines(out) if m["type"] == "RECORD"]
+    assert [(r["id"], r["fields"]) for r in got] == [("41", ["ip", "dt"]), ("42", ["dt"])]
+
+
 def test_airbyte_sources_into_index_targets(installed, dativo, tmp_path):
-    duckdb_file = tmp_path / "warehouse.duckdb"
-    records = dativo(
+    out = tmp_path / "hardcoded"
+    hardcoded = dativo(
         "run",
         _job(
             tmp_path,
             "hardcoded",
             {"connector": "source-hardcoded-records", "config": {"count": 25}},
-            {
-                "connector": "target-duckdb",
-                "variant": "jwills",
-                "config": {"filepath": str(duckdb_file), "default_target_schema": "landing"},
-            },
+            {"connector": "target-singer-jsonl", "config": {"local": {"folder": str(out)}}},
         ),
         timeout=300,
     )
-    assert records.returncode == 0, records.stderr
-    count = _run(
-        [
-            str(installed["target-duckdb"].executable("python")),
-            "-c",
-            "import duckdb, sys; print(duckdb.connect(sys.argv[1]).execute("
-            "'select count(*) from landing.customers').fetchone()[0])",
-            str(duckdb_file),
-        ],
-        tmp_path,
-    )
-    assert count.strip() == "25"
+    assert hardcoded.returncode == 0, hardcoded.stderr
+    streams = Counter(m["stream"] for m in _singer_lines(out) if m["type"] == "RECORD")
+    assert streams == {"customers": 25, "products": 25, "dummy_fields": 25}
 
-    out = tmp_path / "smoke"
+    duckdb_file = tmp_path / "warehouse.duckdb"
     scenario = {
         "name": "orders",
-        "json_schema": {"type": "object", "properties": {"id": {"type": "integer"}}},
-        "records": [{"id": 1}, {"id": 2}, {"id": 3}],
+        "json_schema": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "item": {"type": "string"}},
+        },
+        "records": [{"id": 1, "item": "pen"}, {"id": 2, "item": "ink"}, {"id": 3, "item": "pad"}],
         "primary_key": [["id"]],
     }
     smoke = dativo(
@@ -256,13 +278,26 @@ def test_airbyte_sources_into_index_targets(installed, dativo, tmp_path):
                 },
                 "select": ["orders"],
             },
-            {"connector": "target-singer-jsonl", "config": {"local": {"folder": str(out)}}},
+            {
+                "connector": "target-duckdb",
+                "variant": "jwills",
+                "config": {"filepath": str(duckdb_file), "default_target_schema": "landing"},
+            },
         ),
         timeout=300,
     )
     assert smoke.returncode == 0, smoke.stderr
-    got = [m["record"] for m in _singer_lines(out) if m["type"] == "RECORD"]
-    assert sorted(r["id"] for r in got) == [1, 2, 3]
+    rows = _run(
+        [
+            str(installed["target-duckdb"].executable("python")),
+            "-c",
+            "import duckdb, sys; print(duckdb.connect(sys.argv[1]).execute("
+            "'select id, item from landing.orders order by id').fetchall())",
+            str(duckdb_file),
+        ],
+        tmp_path,
+    )
+    assert rows.strip() == "[(1, 'pen'), (2, 'ink'), (3, 'pad')]"
 
 
 def test_a_mapper_and_a_dry_run_target_by_hand(installed, tmp_path, feed_url):
