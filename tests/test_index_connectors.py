@@ -5,8 +5,10 @@ HTTP server or nothing at all.
 Who-are-you, per kind: a Singer connector that declares the ``about`` capability answers
 ``--about --format json``; one that does not (the older singer-python programs) answers
 ``--help`` with its Singer command line; an Airbyte connector answers ``spec`` with a SPEC.
-The connectors were picked light (the whole install takes about 2 minutes on a cold start
-with a warm uv cache) and among those that work on Python 3.11 today (see docs/connectors.md).
+The connectors were picked light and among those that work on Python 3.11 today (see
+docs/connectors.md). Installing and asking all 30 with empty environments and a warm uv cache
+took 145 s of CPU (4 at a time; 4 min wall on a machine loaded 8-fold); once installed, the
+whole file takes 47 s of CPU.
 """
 
 from __future__ import annotations
