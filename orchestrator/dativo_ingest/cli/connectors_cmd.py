@@ -123,9 +123,7 @@ def add_job(args: argparse.Namespace) -> int:
     output = args.output or Path("jobs") / name_token(args.tenant) / f"{job}.yaml"
     if output.exists():
         raise ConfigurationError(f"{output} exists; name another file with --output")
-    command = " ".join(
-        ["dativo add", args.name, *(["--variant", args.variant] * bool(args.variant))]
-    )
+    command = f"dativo add {args.name}" + (f" --variant {args.variant}" if args.variant else "")
     text = job_skeleton(source, target, args.tenant, job, command)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
