@@ -37,7 +37,10 @@ def test_variants_share_an_executable_and_are_told_apart():
     ours, theirs = registry.resolve("tap-postgres"), registry.resolve("tap-postgres", "meltanolabs")
     assert ours.executable == theirs.executable == "tap-postgres"
     assert theirs.has(Capability.TEST)
-    with pytest.raises(RegistryError, match="has no variant 'nope'; variants: dativo, meltanolabs"):
+    with pytest.raises(
+        RegistryError,
+        match="has no variant 'nope'; variants: airbyte, dativo, meltanolabs, singer-io",
+    ):
         registry.resolve("tap-postgres", "nope")
     with pytest.raises(RegistryError, match="no connector named 'tap-nothing'"):
         registry.resolve("tap-nothing")
@@ -62,7 +65,10 @@ connectors:
     with pytest.raises(RegistryError) as caught:
         read_registry_file(registry)
     message = str(caught.value)
-    assert "entry 'tap-b' (variant 'x'): type: Input should be 'source' or 'target'" in message
+    assert (
+        "entry 'tap-b' (variant 'x'): type: Input should be 'source', 'target' or 'mapper'"
+        in message
+    )
     assert (
         "entry 'tap-c' (variant 'default'): Value error, give exactly one of path, pip_url"
         in message

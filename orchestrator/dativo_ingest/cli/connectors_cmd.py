@@ -1,4 +1,4 @@
-"""``dativo connectors list|show`` and ``dativo install``."""
+"""``dativo connectors list|search|show``, ``dativo add`` and ``dativo install``."""
 
 from __future__ import annotations
 
@@ -11,14 +11,28 @@ from pathlib import Path
 import orjson
 
 from dativo_ingest.cli.project_args import current_project, project_registry
+from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.install import connector_env, ensure_installed
-from dativo_ingest.registry import ConnectorSpec
+from dativo_ingest.registry import ConnectorSpec, Registry
+from dativo_ingest.registry.search import install_source, search
+from dativo_ingest.registry.skeleton import job_skeleton, name_token, secret_variables
+
+TYPES = ("source", "target", "mapper")
+# what `dativo add` pairs a connector with when no other side is named
+DEFAULT_PARTNER = {"source": "target-jsonl", "target": "tap-csv"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     connectors = commands.add_parser("connectors", help="the connector registry")
     actions = connectors.add_subparsers(dest="action", required=True, metavar="ACTION")
-    actions.add_parser("list", help="every known connector").set_defaults(handler=list_connectors)
+    listing = actions.add_parser("list", help="the curated connectors (--all: and the index)")
+    listing.add_argument("--all", action="store_true", help="add the connector index's entries")
+    listing.add_argument("--type", choices=TYPES, help="only sources, targets or mappers")
+    listing.set_defaults(handler=list_connectors)
+    find = actions.add_parser("search", help="find connectors by name and keyword")
+    find.add_argument("words", nargs="+", metavar="WORD", help="every word must match")
+    find.add_argument("--type", choices=TYPES, help="only sources, targets or mappers")
+    find.set_defaults(handler=search_connectors)
     show = actions.add_parser("show", help="one connector: entry, install, settings")
     show.add_argument("name", help="NAME or VARIANT-NAME")
     show.add_argument("--variant")
@@ -36,22 +50,56 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="also link each installed connector's executable into this folder (for use by hand)",
     )
     install.set_defaults(handler=install_connectors)
+    add = commands.add_parser("add", help="write a job skeleton for a connector, settings listed")
+    add.add_argument("name", help="NAME or VARIANT-NAME")
+    add.add_argument("--variant")
+    add.add_argument(
+        "--with",
+        dest="partner",
+        metavar="NAME",
+        help="the other side (default: target-jsonl for a source, tap-csv for a target)",
+    )
+    add.add_argument("--tenant", default="default", help="tenant_id (default: %(default)s)")
+    add.add_argument("--job", help="the job's name (default: from the connector names)")
+    add.add_argument(
+        "--output", type=Path, help="default: jobs/<tenant>/<job>.yaml; an existing file is kept"
+    )
+    add.set_defaults(handler=add_job)
 
 
 def list_connectors(args: argparse.Namespace) -> int:
     project = current_project(args)
-    home = project.home
-    rows = [("NAME", "VARIANT", "TYPE", "ENGINE", "INSTALLED", "FROM")]
-    for spec in project_registry(project):
+    registry = project_registry(project)
+    specs = registry.everything() if args.all else list(registry)
+    _print_table(registry, [s for s in specs if args.type in (None, s.type)], project.home)
+    return 0
+
+
+def search_connectors(args: argparse.Namespace) -> int:
+    project = current_project(args)
+    registry = project_registry(project)
+    found = [s for s in search(registry.everything(), args.words) if args.type in (None, s.type)]
+    if not found:
+        print(f"no connector matches {' '.join(args.words)!r}")
+        return 1
+    _print_table(registry, found, project.home)
+    return 0
+
+
+def _print_table(registry: Registry, specs: list[ConnectorSpec], home: Path) -> None:
+    rows = [("NAME", "VARIANT", "TYPE", "PROTOCOL", "INSTALLS FROM", "INSTALLED", "LISTED BY")]
+    for spec in specs:
         installed = "yes" if connector_env(spec, home).is_complete else "no"
+        default = spec.default and registry.resolve(spec.name) is spec
         rows.append(
             (
                 spec.name,
-                spec.variant + ("*" if spec.default else ""),
+                spec.variant + ("*" if default else ""),
                 spec.type,
-                spec.engine,
-                installed,
+                spec.protocol,
                 _origin(spec),
+                installed,
+                "curated" if registry.is_curated(spec) else str(spec.catalogue),
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -59,7 +107,35 @@ def list_connectors(args: argparse.Namespace) -> int:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
-    print("* default variant")
+    curated = sum(registry.is_curated(s) for s in specs)
+    print(
+        f"{len(specs)} connectors ({curated} curated: tested with dativo); * default variant; "
+        "git installs need access to the repository host"
+    )
+
+
+def add_job(args: argparse.Namespace) -> int:
+    registry = project_registry(current_project(args))
+    spec = registry.resolve(args.name, args.variant)
+    if spec.type == "mapper":
+        raise ConfigurationError(
+            f"{spec.label} is a mapper; jobs cannot run mappers yet (only a source and a target)"
+        )
+    partner = registry.resolve(args.partner or DEFAULT_PARTNER[spec.type])
+    source, target = (spec, partner) if spec.type == "source" else (partner, spec)
+    if source.type != "source" or target.type != "target":
+        raise ConfigurationError(f"--with {partner.name}: need a {source.type} and a target")
+    job = name_token(args.job or f"{source.name}-to-{target.name}")
+    output = args.output or Path("jobs") / name_token(args.tenant) / f"{job}.yaml"
+    if output.exists():
+        raise ConfigurationError(f"{output} exists; name another file with --output")
+    command = f"dativo add {args.name}" + (f" --variant {args.variant}" if args.variant else "")
+    text = job_skeleton(source, target, args.tenant, job, command)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output}: fill in its settings, then `dativo check {output}`")
+    for variable in secret_variables(source, target):
+        print(f"  set {variable} in the environment (a secret setting)")
     return 0
 
 
@@ -102,9 +178,12 @@ def _link(executable: Path, link: Path) -> None:
 
 
 def _origin(spec: ConnectorSpec) -> str:
-    if spec.path:
-        return os.path.relpath(spec.path)
-    return spec.pip_url or spec.docker_image or ""
+    source = install_source(spec)
+    if source == "path":
+        return os.path.relpath(spec.path or "")
+    if source == "docker":
+        return f"docker {spec.docker_image}"
+    return f"{source} {spec.pip_url}"
 
 
 def _distribution(spec: ConnectorSpec) -> str | None:

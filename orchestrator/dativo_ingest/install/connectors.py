@@ -21,11 +21,20 @@ _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests"}
 
 
 def requirements(spec: ConnectorSpec) -> tuple[str, ...]:
-    """What ``uv pip install`` gets for this connector."""
-    source = spec.path or spec.pip_url
-    if source is None:
+    """What ``uv pip install`` gets for this connector. A ``pip_url`` may hold several
+    requirements separated by spaces (as Meltano Hub entries do); ``name @ url`` stays one."""
+    if spec.path:
+        return (spec.path,)
+    if spec.pip_url is None:
         raise ValueError(f"{spec.label} is not installed with pip (docker_image)")
-    return (source,)
+    parts: list[str] = []
+    tokens = iter(spec.pip_url.split())
+    for token in tokens:
+        if token == "@" and parts:
+            parts[-1] += f" @ {next(tokens, '')}"
+        else:
+            parts.append(token)
+    return tuple(parts)
 
 
 def fingerprint(spec: ConnectorSpec, *, portable: bool = False) -> str:

@@ -1,4 +1,4 @@
-"""The connector registry: the built-in file plus the project's overrides.
+"""The connector registry: the built-in file plus the project's overrides, above the index.
 
 Where dativo looks, later files overriding earlier ones entry by entry (same name and variant):
 
@@ -6,11 +6,14 @@ Where dativo looks, later files overriding earlier ones entry by entry (same nam
 2. the files ``dativo.yaml`` lists under ``registry:``;
 3. every ``registry.yaml`` from the project root down to the job file's folder
    (the nearest to the job file wins).
+
+Below these curated entries lies the generated connector index (``registry/connector-index.json``,
+see :mod:`dativo_ingest.registry.index`), consulted only for names or variants they lack.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +22,11 @@ from pydantic import ValidationError
 
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.paths import find_project_root, shipped_root
+from dativo_ingest.registry.index import ConnectorIndex
 from dativo_ingest.registry.models import ConnectorSpec
 
 BUILTIN_REGISTRY = shipped_root() / "registry" / "connectors.yaml"
+CONNECTOR_INDEX = BUILTIN_REGISTRY.with_name("connector-index.json")
 PROJECT_REGISTRY_NAME = "registry.yaml"
 
 
@@ -30,29 +35,45 @@ class RegistryError(ConfigurationError):
 
 
 class Registry:
-    """Connector specs by name and variant."""
+    """Connector specs by name and variant: the curated entries, then the index below them."""
 
-    def __init__(self, specs: Iterable[ConnectorSpec]) -> None:
+    def __init__(self, specs: Iterable[ConnectorSpec], index: ConnectorIndex | None = None) -> None:
         self._specs: dict[tuple[str, str], ConnectorSpec] = {}
+        self._index = index
         for spec in specs:
             self._specs[(spec.name, spec.variant)] = spec
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[ConnectorSpec]:
+        """The curated entries."""
         return iter(sorted(self._specs.values(), key=lambda s: (s.name, s.variant)))
+
+    def everything(self) -> list[ConnectorSpec]:
+        """Curated entries and every index entry they do not replace (same name and variant)."""
+        indexed = [s for s in self._index or () if (s.name, s.variant) not in self._specs]
+        return sorted([*self._specs.values(), *indexed], key=lambda s: (s.name, s.variant))
+
+    def is_curated(self, spec: ConnectorSpec) -> bool:
+        return self._specs.get((spec.name, spec.variant)) is spec
 
     def resolve(self, name: str, variant: str | None = None) -> ConnectorSpec:
         """The entry for ``name`` (or the alias ``<variant>-<name>``) and ``variant``.
 
-        Without a variant: the only one, else the one marked ``default: true``.
+        Without a variant: the only one, else the one marked ``default: true``; a name with
+        curated entries resolves among those, the index serves the names and variants they lack.
         """
-        if variant is None and not self._variants(name):
+        if variant is None and not self._curated(name):
             for (known, known_variant), spec in self._specs.items():
                 if name == f"{known_variant}-{known}":
                     return spec
-        variants = self._variants(name)
+        variants = self._variants(name, variant)
+        if variant is None and not variants and self._index is not None:
+            aliased = self._index.alias(name)
+            if aliased is not None:
+                return aliased
         if not variants:
             raise RegistryError(
-                f"no connector named {name!r} in the registry (see `dativo connectors list`)"
+                f"no connector named {name!r} in the registry "
+                "(see `dativo connectors search WORD` and `dativo connectors list --all`)"
             )
         if variant is not None:
             if variant not in variants:
@@ -71,8 +92,14 @@ class Registry:
             )
         return defaults[0]
 
-    def _variants(self, name: str) -> dict[str, ConnectorSpec]:
+    def _curated(self, name: str) -> dict[str, ConnectorSpec]:
         return {v: s for (n, v), s in self._specs.items() if n == name}
+
+    def _variants(self, name: str, wanted: str | None) -> dict[str, ConnectorSpec]:
+        curated = self._curated(name)
+        if (curated and (wanted is None or wanted in curated)) or self._index is None:
+            return curated
+        return {**self._index.variants(name), **curated}
 
 
 def load_registry(
@@ -88,7 +115,7 @@ def load_registry(
     specs: list[ConnectorSpec] = []
     for file in files:
         specs += read_registry_file(file)
-    return Registry(specs)
+    return Registry(specs, ConnectorIndex(CONNECTOR_INDEX))
 
 
 def project_registry_files(job_file: Path | None, root: Path) -> list[Path]:

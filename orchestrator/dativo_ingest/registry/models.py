@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -19,6 +19,18 @@ class Capability(StrEnum):
     STATE = "state"
     TEST = "test"
     ABOUT = "about"
+    # declared by Meltano Hub entries; dativo records them, the run does not depend on them
+    STREAM_MAPS = "stream-maps"
+    SCHEMA_FLATTENING = "schema-flattening"
+    BATCH = "batch"
+    ACTIVATE_VERSION = "activate-version"
+    STRUCTURED_LOGGING = "structured-logging"
+    VALIDATE_RECORDS = "validate-records"
+    HARD_DELETE = "hard-delete"
+    SOFT_DELETE = "soft-delete"
+    LOG_BASED = "log-based"
+    TARGET_SCHEMA = "target-schema"
+    DATATYPE_FAILSAFE = "datatype-failsafe"
 
 
 class _Strict(BaseModel):
@@ -28,11 +40,15 @@ class _Strict(BaseModel):
 class Setting(_Strict):
     """One documented config key of a connector."""
 
-    name: str
-    kind: Literal["string", "integer", "number", "boolean", "array", "object"] = "string"
+    name: str  # a dotted name (``auth.token``) is a key nested in an object
+    kind: Literal["string", "integer", "number", "boolean", "array", "object"] | None = Field(
+        "string", description="null: the catalogue the entry came from does not say"
+    )
     required: bool = False
     secret: bool = False
     description: str = ""
+    default: Any = None
+    options: list[Any] | None = None  # the allowed values, when the catalogue lists them
 
 
 class Incremental(_Strict):
@@ -45,7 +61,7 @@ class ConnectorSpec(_Strict):
     name: ConnectorName
     variant: ConnectorName = "default"
     default: bool = False
-    type: Literal["source", "target"]
+    type: Literal["source", "target", "mapper"]
     description: str = ""
     engine: Literal["native", "singer", "airbyte"]
     protocol: Literal["singer", "airbyte"] = "singer"
@@ -58,12 +74,20 @@ class ConnectorSpec(_Strict):
     entrypoint: str | None = Field(None, description="native connectors: module:Class")
     capabilities: list[Capability] = []
     settings: list[Setting] = []
+    settings_groups: list[list[str]] = Field(
+        [], description="each group is one set of settings that together make a complete config"
+    )
     runtime: RuntimeOptions | None = None  # defaults, e.g. network: none for file targets
     discovery_max_age: float | None = Field(
         None,
         ge=0,
         description="sources: discover again when the cached catalog is older than this many "
         "seconds (0: every run, for database taps); unset: only when the tap or config changed",
+    )
+    keywords: list[str] = []
+    repo: str | None = None
+    catalogue: Literal["meltano-hub", "airbyte-pypi"] | None = Field(
+        None, description="the public catalogue a generated index entry came from; curated: null"
     )
 
     @model_validator(mode="after")
