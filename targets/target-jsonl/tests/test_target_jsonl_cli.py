@@ -12,6 +12,7 @@ SETTINGS = {
     "compression",
     "max_file_size_mb",
     "batch_size_rows",
+    "batch_size_bytes",
     "max_batch_age_seconds",
     "add_record_metadata",
     "validate_records",
@@ -27,7 +28,7 @@ def test_about_json_describes_every_setting_and_capability(jsonl):
     assert result.returncode == 0, result.stderr
     about = json.loads(result.stdout)
     assert about["name"] == "target-jsonl"
-    assert set(about["capabilities"]) == {"about", "batch", "validate-records"}
+    assert set(about["capabilities"]) == {"about", "batch", "test", "validate-records"}
     assert about["settings"]["required"] == ["destination_path"]
     assert set(about["settings"]["properties"]) == SETTINGS
     defaults = {k: v.get("default") for k, v in about["settings"]["properties"].items()}

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
+from dativo_connector_kit.target.policy import SETTINGS as BATCH_SETTINGS
+from dativo_connector_kit.target.policy import BatchPolicy
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -45,20 +47,7 @@ SCHEMA: dict[str, t.Any] = {
             "type": "string",
             "description": "S3 region, e.g. `eu-west-1`. Default: the AWS SDK's.",
         },
-        "batch_size_rows": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 100_000,
-            "description": "Commit (write files, echo the latest state) once this many records "
-            "are buffered, over all streams. Bounds memory.",
-        },
-        "max_batch_age_seconds": {
-            "type": "number",
-            "minimum": 0,
-            "default": 60,
-            "description": "At a STATE message, commit once the oldest buffered record is "
-            "this old. `0` commits at every STATE.",
-        },
+        **BATCH_SETTINGS,
         "max_file_size_mb": {
             "type": "number",
             "exclusiveMinimum": 0,
@@ -118,8 +107,7 @@ class Settings:
     """Validated, read-only configuration."""
 
     destination_path: str
-    batch_size_rows: int
-    max_batch_age_seconds: float
+    batch: BatchPolicy
     max_file_size_mb: float
     compression: str
     nested_as_json: bool
@@ -152,8 +140,7 @@ def validate(config: dict[str, t.Any]) -> Settings:
     values = with_defaults(config, SCHEMA)
     return Settings(
         destination_path=values["destination_path"],
-        batch_size_rows=values["batch_size_rows"],
-        max_batch_age_seconds=float(values["max_batch_age_seconds"]),
+        batch=BatchPolicy.from_settings(values),
         max_file_size_mb=float(values["max_file_size_mb"]),
         compression=values["compression"],
         nested_as_json=values["nested_as_json"],

@@ -18,6 +18,7 @@ SETTINGS = {
     "sqlalchemy_url",
     "default_target_schema",
     "batch_size_rows",
+    "batch_size_bytes",
     "max_batch_age_seconds",
     "validate_records",
     "add_record_metadata",
