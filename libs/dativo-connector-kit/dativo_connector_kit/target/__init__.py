@@ -7,7 +7,7 @@ it (``BATCH_SETTINGS``), ``InputError``/``SchemaError``, and ``writable_folder``
 
 from dativo_connector_kit.errors import InputError, SchemaError
 from dativo_connector_kit.target.access import writable_folder
-from dativo_connector_kit.target.loop import Schema, Stream, Target
+from dativo_connector_kit.target.loop import Message, Schema, Stream, Target
 from dativo_connector_kit.target.policy import SETTINGS as BATCH_SETTINGS
 from dativo_connector_kit.target.policy import BatchPolicy
 
@@ -15,6 +15,7 @@ __all__ = [
     "BATCH_SETTINGS",
     "BatchPolicy",
     "InputError",
+    "Message",
     "Schema",
     "SchemaError",
     "Stream",

@@ -84,10 +84,9 @@ class Target(t.Generic[S]):
         Raise ``SchemaError`` when the destination cannot take it."""
         raise NotImplementedError
 
-    def write_record(
-        self, number: int, stream: S, record: dict[str, t.Any], message: Message, line: bytes
-    ) -> None:
-        """Take one record (input line ``number``, raw ``line``) into the open batch."""
+    def write_record(self, number: int, stream: S, message: Message, line: bytes) -> None:
+        """Take the record of ``message`` (input line ``number``, raw ``line``; its
+        ``"record"`` is a dict holding the key properties) into the open batch."""
         raise NotImplementedError
 
     def commit_batch(self) -> None:
@@ -179,7 +178,7 @@ class Target(t.Generic[S]):
                 raise InputError(
                     number, f"RECORD for stream {stream.name!r} lacks key property {key!r}"
                 )
-        self._write(number, stream, record, message, line)
+        self._write(number, stream, message, line)
         if self._opened is None:
             self._opened = time.monotonic()
         records = self._records = self._records + 1
