@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from dativo_ingest.exceptions import JobLockedError
-from dativo_ingest.state import IncrementalStateManager, RunRecord, open_store
+from dativo_ingest.state import RunRecord, open_store
 
 
 @pytest.fixture
@@ -56,11 +56,3 @@ def test_runs_latest_first_with_streams(store):
     assert [r.run_id for r in runs] == ["20260102T000000-bbbbbb", "20260101T000000-aaaaaa"]
     assert runs[0].streams == {"s": 3}
     assert store.list_runs(1, state_id="other/job") == []
-
-
-def test_incremental_state_manager_bookmarks(store):
-    manager = IncrementalStateManager(store)
-    assert manager.get_state("acme", "csv", "orders") == {}
-    assert manager.update_state("acme", "csv", "orders", {"last_sync_timestamp": "2026-01-01"})
-    assert not manager.update_state("acme", "csv", "orders", {})
-    assert manager.get_state("acme", "csv", "orders") == {"last_sync_timestamp": "2026-01-01"}

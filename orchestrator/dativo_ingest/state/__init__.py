@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dativo_ingest.state.incremental import IncrementalStateManager
 from dativo_ingest.state.sqlite import SQLiteStateStore
 from dativo_ingest.state.store import RunRecord, StateStore, StoredState, is_empty_state
 
@@ -21,7 +20,6 @@ def open_store(home: Path | None = None) -> StateStore:
 
 
 __all__ = [
-    "IncrementalStateManager",
     "RunRecord",
     "SQLiteStateStore",
     "StateStore",

@@ -22,7 +22,7 @@ class Harness(TargetRunner):
         self.dsn = dsn
         self.schema = schema
 
-    singer = TargetRunner.encode
+    singer = staticmethod(TargetRunner.encode)
 
     @staticmethod
     def schema_message(stream: str, properties: dict, keys: list[str] | None = None) -> dict:

@@ -11,18 +11,34 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import typing as t
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
-from dativo_connector_kit import ConfigurationError, exit_on_error
-from dativo_ingest.catalog.selection import metadata_entry, stream_id
-from dativo_ingest.native.context import SingerBookmarks, native_source_config
-from dativo_ingest.state import IncrementalStateManager
+from dativo_connector_kit.errors import ConfigurationError, exit_on_error
+from dativo_connector_kit.native.config import SourceConfig
+from dativo_connector_kit.native.state import IncrementalStateManager, SingerBookmarks
 
 PROGRAM = "dativo-native"
+
+
+def stream_id(stream: dict[str, Any]) -> str:
+    """A catalog stream's id (``tap_stream_id``, else ``stream``)."""
+    return str(stream.get("tap_stream_id") or stream.get("stream"))
+
+
+def metadata_entry(stream: dict[str, Any], breadcrumb: list[str]) -> dict[str, Any]:
+    """The metadata dict of ``breadcrumb`` in ``stream``, created if missing."""
+    entries = stream.setdefault("metadata", [])
+    for entry in entries:
+        if list(entry.get("breadcrumb", [])) == breadcrumb:
+            return t.cast("dict[str, Any]", entry.setdefault("metadata", {}))
+    entry = {"breadcrumb": breadcrumb, "metadata": {}}
+    entries.append(entry)
+    return t.cast("dict[str, Any]", entry["metadata"])
 
 
 def load_class(entrypoint: str) -> type:
@@ -93,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     state = read_json(args.state)
     out = sys.stdout.buffer
     bookmarks = SingerBookmarks(state, out)
-    source_config = native_source_config(
+    source_config = SourceConfig.for_run(
         args.entrypoint, read_json(args.config) or {}, incremental=state is not None
     )
     extractor = connector(source_config, IncrementalStateManager(bookmarks))
