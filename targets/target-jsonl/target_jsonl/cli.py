@@ -42,7 +42,7 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
                     f"file(s) left by an interrupted run in {settings.destination_path}",
                     file=sys.stderr,
                 )
-            target = Target(settings, destination, sys.stdout.buffer, sys.stderr)
+            target = Target(settings, destination)
             target.consume(lines)
     except OSError as exc:
         raise ConnectorError(str(exc)) from exc

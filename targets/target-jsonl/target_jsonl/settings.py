@@ -8,16 +8,15 @@ from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
 from dativo_connector_kit.target.policy import SETTINGS as BATCH_SETTINGS
-from dativo_connector_kit.target.policy import BatchPolicy
+from dativo_connector_kit.target.policy import BatchPolicy, settings_schema
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
 MEGABYTE = 1_000_000
 
-SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
+SCHEMA = settings_schema(
+    {
         "destination_path": {
             "type": "string",
             "minLength": 1,
@@ -39,7 +38,6 @@ SCHEMA: dict[str, t.Any] = {
             "megabytes (1 MB = 1,000,000 bytes) of JSON lines were written to it, before "
             "compression. Unset: files are only cut at commits.",
         },
-        **BATCH_SETTINGS,
         "add_record_metadata": {
             "type": "boolean",
             "default": False,
@@ -53,9 +51,8 @@ SCHEMA: dict[str, t.Any] = {
             "stream, the record's key and the field.",
         },
     },
-    "required": ["destination_path"],
-    "additionalProperties": False,
-}
+    required=("destination_path",),
+)
 
 
 @dataclass(frozen=True)

@@ -47,11 +47,9 @@ class Target(KitTarget[Stream]):
 
     program = "target-jsonl"
 
-    def __init__(
-        self, settings: Settings, destination: Destination, out: t.BinaryIO, err: t.TextIO
-    ) -> None:
-        """Write records through ``destination``, states to ``out``, warnings to ``err``."""
-        super().__init__(settings.batch, out, err)
+    def __init__(self, settings: Settings, destination: Destination) -> None:
+        """Write records through ``destination``."""
+        super().__init__(settings.batch)
         self._destination = destination
         self._validate = settings.validate_records
         self._stamper: MetadataStamper | None = None

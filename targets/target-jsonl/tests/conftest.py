@@ -6,26 +6,21 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import typing as t
 from pathlib import Path
 
 import pytest
 
-from dativo_connector_kit.testing import TargetRunner
+from dativo_connector_kit.testing import FolderTargetRunner
 
 FINAL_NAME = re.compile(r"^(?P<stream>.+)-\d{8}T\d{6}Z-(?P<sequence>\d{6,})\.jsonl(\.gz)?$")
 
 
-class TargetJsonl(TargetRunner):
-    """One test's target (see ``TargetRunner``) and readers of its destination folder ``out``."""
+class TargetJsonl(FolderTargetRunner):
+    """One test's target (see ``FolderTargetRunner``) and readers of what it wrote in ``out``."""
 
     def __init__(self, executable: str, tmp_path: Path) -> None:
         super().__init__(executable, tmp_path)
         self.tmp_path = tmp_path
-        self.out = tmp_path / "out"
-
-    def base_settings(self) -> dict[str, t.Any]:
-        return {"destination_path": str(self.out)}
 
     # -- reading back -----------------------------------------------------------------------
 

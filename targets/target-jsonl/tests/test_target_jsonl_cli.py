@@ -85,16 +85,17 @@ def test_every_invalid_value_is_reported_by_key(jsonl, tmp_path: Path):
             }
         )
     )
-    result = run(jsonl.executable, "--config", config)
-    assert result.returncode == 2
-    stderr = result.stderr.decode()
-    assert "missing required setting 'destination_path'" in stderr
-    assert "'batch_size_rows' must be of type integer" in stderr
-    assert "'max_batch_age_seconds' must be at least 0" in stderr
-    assert "'compression' must be one of ['none', 'gzip']" in stderr
-    assert "'max_file_size_mb' must be greater than 0" in stderr
-    assert "'validate_records' must be of type boolean" in stderr
-    assert "'add_record_metadata' must be of type boolean" in stderr
+    jsonl.assert_failed(
+        run(jsonl.executable, "--config", config),
+        2,
+        "missing required setting 'destination_path'",
+        "'batch_size_rows' must be of type integer",
+        "'max_batch_age_seconds' must be at least 0",
+        "'compression' must be one of ['none', 'gzip']",
+        "'max_file_size_mb' must be greater than 0",
+        "'validate_records' must be of type boolean",
+        "'add_record_metadata' must be of type boolean",
+    )
 
 
 def test_config_that_is_not_json_is_named(jsonl, tmp_path: Path):

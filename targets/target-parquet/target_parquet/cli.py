@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
         files = ParquetFiles(
             open_store(settings), settings.compression, int(settings.max_file_size_mb * MB)
         )
-        target = Target(settings, files, sys.stdout.buffer, sys.stderr)
+        target = Target(settings, files)
         target.consume(lines)
     except OSError as exc:
         raise as_connector_error(exc) from exc

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
-from dativo_connector_kit.target.policy import SETTINGS as BATCH_SETTINGS
-from dativo_connector_kit.target.policy import BatchPolicy
+from dativo_connector_kit.target.policy import BatchPolicy, settings_schema
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -18,9 +17,8 @@ GRANULARITIES = {"year": "year", "month": "month", "day": "date", "hour": "hour"
 ALL_STREAMS = "*"
 S3_SETTINGS = ("s3_endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_region")
 
-SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
+SCHEMA = settings_schema(
+    {
         "destination_path": {
             "type": "string",
             "minLength": 1,
@@ -47,7 +45,6 @@ SCHEMA: dict[str, t.Any] = {
             "type": "string",
             "description": "S3 region, e.g. `eu-west-1`. Default: the AWS SDK's.",
         },
-        **BATCH_SETTINGS,
         "max_file_size_mb": {
             "type": "number",
             "exclusiveMinimum": 0,
@@ -82,9 +79,8 @@ SCHEMA: dict[str, t.Any] = {
             "not fit its field's type, instead of storing it as text.",
         },
     },
-    "required": ["destination_path"],
-    "additionalProperties": False,
-}
+    required=("destination_path",),
+)
 
 
 @dataclass(frozen=True)

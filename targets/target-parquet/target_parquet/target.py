@@ -39,11 +39,9 @@ class Target(KitTarget[Stream]):
 
     program = "target-parquet"
 
-    def __init__(
-        self, settings: Settings, files: ParquetFiles, out: t.BinaryIO, err: t.TextIO
-    ) -> None:
-        """Write records through ``files``, states to ``out``, warnings to ``err``."""
-        super().__init__(settings.batch, out, err)
+    def __init__(self, settings: Settings, files: ParquetFiles) -> None:
+        """Write records through ``files``."""
+        super().__init__(settings.batch)
         self._settings = settings
         self._files = files
 

@@ -4,29 +4,24 @@ with pyarrow, the files it published."""
 from __future__ import annotations
 
 import re
-import typing as t
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dativo_connector_kit.testing import TargetRunner
+from dativo_connector_kit.testing import FolderTargetRunner
 
 FILE_NAME = re.compile(r"^part-\d{8}T\d{6}Z-[0-9a-f]{8}-\d{6}\.parquet$")
 TMP_FOLDER = ".dativo-tmp"
 
 
-class TargetParquet(TargetRunner):
-    """One test's target (see ``TargetRunner``) and readers of its destination folder ``out``."""
+class TargetParquet(FolderTargetRunner):
+    """One test's target (see ``FolderTargetRunner``) and readers of what it wrote in ``out``."""
 
     def __init__(self, executable: str, tmp_path: Path) -> None:
         super().__init__(executable, tmp_path)
         self.tmp_path = tmp_path
-        self.out = tmp_path / "out"
-
-    def base_settings(self) -> dict[str, t.Any]:
-        return {"destination_path": str(self.out)}
 
     # -- reading back -----------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import typing as t
 
 from dativo_connector_kit import target_cli
@@ -28,6 +27,6 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
     from target_postgres.target import Target
 
     with Loader.connect(settings) as loader:
-        target = Target(settings, loader, sys.stdout.buffer, sys.stderr)
+        target = Target(settings, loader)
         target.consume(lines)
     return f"{target.records_committed} records loaded"

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
-from dativo_connector_kit.target.policy import SETTINGS as BATCH_SETTINGS
-from dativo_connector_kit.target.policy import BatchPolicy
+from dativo_connector_kit.target.policy import BatchPolicy, settings_schema
 from target_postgres.conninfo import SSL_MODES, libpq_params
 
 if t.TYPE_CHECKING:
@@ -23,9 +22,8 @@ def _setting(kind: str, description: str, **extra: t.Any) -> dict[str, t.Any]:
     return {"type": kind, "description": description, **extra}
 
 
-SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
+SCHEMA = settings_schema(
+    {
         "host": _setting("string", "Postgres host name or socket folder (libpq default)."),
         "port": _setting("integer", "Postgres port.", default=5432, minimum=1),
         "user": _setting("string", "User name (libpq default: the OS user, or PGUSER)."),
@@ -43,7 +41,6 @@ SCHEMA: dict[str, t.Any] = {
             "part of a `<schema>-<table>` stream name, else `public`.",
             default="melty",
         ),
-        **BATCH_SETTINGS,
         "validate_records": _setting(
             "boolean",
             "Check every record against its SCHEMA (types, date/time formats) and fail on "
@@ -122,10 +119,8 @@ SCHEMA: dict[str, t.Any] = {
             "Accepted for compatibility when `enable` is false or absent; SSH tunnels are not "
             "supported (open one yourself and point host and port at it).",
         ),
-    },
-    "required": [],
-    "additionalProperties": False,
-}
+    }
+)
 
 
 @dataclass(frozen=True)

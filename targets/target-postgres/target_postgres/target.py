@@ -40,9 +40,9 @@ class Target(KitTarget[Stream]):
 
     program = "target-postgres"
 
-    def __init__(self, settings: Settings, loader: Loader, out: t.BinaryIO, err: t.TextIO) -> None:
-        """Load through ``loader``; write confirmed states to ``out`` and warnings to ``err``."""
-        super().__init__(settings.batch, out, err)
+    def __init__(self, settings: Settings, loader: Loader) -> None:
+        """Write records through ``loader``."""
+        super().__init__(settings.batch)
         self._settings = settings
         self._loader = loader
         self._staged: set[str] = set()  # streams with records in the current batch

@@ -11,6 +11,7 @@ record before it.
 from __future__ import annotations
 
 import gc
+import sys
 import time
 import typing as t
 from dataclasses import dataclass
@@ -54,13 +55,16 @@ class Target(t.Generic[S]):
 
     program: t.ClassVar[str] = "target"
 
-    def __init__(self, policy: BatchPolicy, out: t.BinaryIO, err: t.TextIO) -> None:
-        """Commit by ``policy``; write confirmed states to ``out`` and warnings to ``err``."""
+    def __init__(
+        self, policy: BatchPolicy, out: t.BinaryIO | None = None, err: t.TextIO | None = None
+    ) -> None:
+        """Commit by ``policy``; write confirmed states to ``out`` (default: stdout) and
+        warnings to ``err`` (default: stderr)."""
         self.policy = policy
         self.streams: dict[str, S] = {}
         self.records_committed = 0
-        self._out = out
-        self._err = err
+        self._out = out or sys.stdout.buffer
+        self._err = err or sys.stderr
         self._max_records = policy.max_records
         self._max_bytes = policy.max_bytes
         self._records = 0  # in the open batch

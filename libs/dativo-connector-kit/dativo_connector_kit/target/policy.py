@@ -55,3 +55,15 @@ class BatchPolicy:
             max_bytes=values["batch_size_bytes"],
             max_age_seconds=float(values["max_batch_age_seconds"]),
         )
+
+
+def settings_schema(
+    properties: dict[str, dict[str, t.Any]], required: tuple[str, ...] = ()
+) -> dict[str, t.Any]:
+    """A target's settings schema: its own ``properties``, then the batch policy's."""
+    return {
+        "type": "object",
+        "properties": {**properties, **SETTINGS},
+        "required": list(required),
+        "additionalProperties": False,
+    }

@@ -6,7 +6,7 @@ import pytest
 
 pytest.register_assert_rewrite("dativo_connector_kit.testing.suite")
 
-from dativo_connector_kit.testing.runner import TargetRunner  # noqa: E402
+from dativo_connector_kit.testing.runner import FolderTargetRunner, TargetRunner  # noqa: E402
 from dativo_connector_kit.testing.suite import CannedStream, TargetSuite  # noqa: E402
 
-__all__ = ["CannedStream", "TargetRunner", "TargetSuite"]
+__all__ = ["CannedStream", "FolderTargetRunner", "TargetRunner", "TargetSuite"]

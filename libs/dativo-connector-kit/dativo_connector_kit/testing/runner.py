@@ -75,6 +75,48 @@ class TargetRunner:
         """A STATE message whose bookmark is ``position``."""
         return {"type": "STATE", "value": {"bookmarks": {"users": {"id": position}}}}
 
+    def csv_source(self, **tables: tuple[str, str]) -> Path:
+        """Write ``table=(csv text, key column)`` as ``csv/<table>.csv`` in the folder, and
+        ``tap-csv.json``, a config of our tap-csv reading them (entity = table); return the
+        ``csv`` folder."""
+        folder = self.folder / "csv"
+        folder.mkdir(exist_ok=True)
+        files = []
+        for table, (text, key) in tables.items():
+            (folder / f"{table}.csv").write_text(text)
+            files.append({"entity": table, "path": str(folder / f"{table}.csv"), "keys": [key]})
+        (self.folder / "tap-csv.json").write_text(json.dumps({"files": files}))
+        return folder
+
+    def pipe_from(self, tap: str, tap_config: Path, config: Path) -> Path:
+        """``tap --config T | target --config C > state.json`` as a shell runs it, with a
+        ``tee`` keeping what the tap sent in ``sent.singer``; both files in the folder. Return
+        the file of what the tap sent."""
+        sent, state = self.folder / "sent.singer", self.folder / "state.json"
+        command = (
+            f"set -o pipefail; '{tap}' --config '{tap_config}' | tee '{sent}' | "
+            f"'{self.executable}' --config '{config}' > '{state}'"
+        )
+        result = subprocess.run(
+            ["bash", "-c", command], capture_output=True, text=True, timeout=2 * TIMEOUT_SECONDS
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return sent
+
+    def last_state(self) -> t.Any:
+        """The last state the target echoed in ``pipe_from``."""
+        return json.loads((self.folder / "state.json").read_text().splitlines()[-1])
+
+    @staticmethod
+    def sent_records(sent: Path) -> dict[str, list[dict[str, t.Any]]]:
+        """The records in a file of Singer messages, by stream."""
+        records: dict[str, list[dict[str, t.Any]]] = {}
+        for line in sent.read_bytes().splitlines():
+            message = json.loads(line)
+            if message["type"] == "RECORD":
+                records.setdefault(message["stream"], []).append(message["record"])
+        return records
+
     @staticmethod
     def encode(*messages: dict[str, t.Any]) -> bytes:
         """Singer messages as JSON lines (UTF-8, not ASCII-escaped)."""
@@ -83,6 +125,28 @@ class TargetRunner:
         )
 
     @staticmethod
+    def assert_failed(
+        result: subprocess.CompletedProcess[bytes], exit_code: int, *texts: str
+    ) -> None:
+        """The run exited with ``exit_code`` and its stderr holds every one of ``texts``."""
+        stderr = result.stderr.decode()
+        assert result.returncode == exit_code, stderr
+        assert [text for text in texts if text not in stderr] == [], stderr
+
+    @staticmethod
     def echoed(result: subprocess.CompletedProcess[bytes]) -> list[t.Any]:
         """The states a run echoed on stdout."""
         return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+class FolderTargetRunner(TargetRunner):
+    """A target writing into a local folder: ``out`` in the test's folder."""
+
+    def __init__(self, executable: str, folder: Path) -> None:
+        """Run ``executable`` with ``destination_path`` set to ``folder / "out"``."""
+        super().__init__(executable, folder)
+        self.out = folder / "out"
+
+    def base_settings(self) -> dict[str, t.Any]:
+        """``destination_path``: the ``out`` folder."""
+        return {"destination_path": str(self.out)}

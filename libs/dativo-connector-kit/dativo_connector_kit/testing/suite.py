@@ -120,6 +120,27 @@ class TargetSuite:
         ]
         assert [{name: row.get(name) for name in fields} for row in rows] == expected
 
+    def test_each_state_is_echoed_once_the_records_before_it_are_committed(
+        self, target: t.Any
+    ) -> None:
+        """Batches of two: a commit echoes the latest state before it; a state arriving with
+        nothing pending is echoed at once; the end commits the rest."""
+        messages: list[dict[str, t.Any]] = [CannedStream("duplicates").messages[0]]
+        for position in range(1, 6):
+            messages.append(
+                {
+                    "type": "RECORD",
+                    "stream": "test_duplicates",
+                    "record": {"id": position, "name": "n"},
+                }
+            )
+            messages.append({"type": "STATE", "value": position})
+        settings = {**self.settings, "batch_size_rows": 2, "max_batch_age_seconds": 3600}
+        result = target.run(target.encode(*messages), **settings)
+        assert result.returncode == 0, result.stderr.decode()
+        assert target.echoed(result) == [1, 2, 3, 4, 5]
+        assert [row["id"] for row in target.rows("test_duplicates")] == [1, 2, 3, 4, 5]
+
     def test_record_before_schema_fails_naming_its_line(self, target: t.Any) -> None:
         """Nothing is written; the error names line 1 and the stream."""
         result = target.run(CannedStream("record_before_schema").data, **self.settings)
