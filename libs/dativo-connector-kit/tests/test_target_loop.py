@@ -70,17 +70,20 @@ def state(n: int) -> dict:
 
 
 def test_a_batch_is_committed_at_its_byte_limit_and_states_follow_their_commit() -> None:
-    target = MemoryTarget(BatchPolicy(max_records=1000, max_bytes=150, max_age_seconds=3600))
-    target.consume(lines(SCHEMA, state(0), record(1, "x" * 60), state(1), record(2, "x" * 60)))
-    target.consume(lines(state(2)))
-    # state 0: nothing pending, echoed at once; records 1-2 pass 150 bytes: one commit, then
-    # state 1 (the latest before it); state 2 arrives with nothing pending
+    target = MemoryTarget(BatchPolicy(max_records=5000, max_bytes=40_000, max_age_seconds=3600))
+    first = [record(n, "x" * 20) for n in range(1, 1000)]
+    target.consume(lines(SCHEMA, state(0), *first, state(999), record(1000), record(1001)))
+    target.consume(lines(state(1001)))
+    # state 0: nothing pending, echoed at once. The 1,000th record's check finds more than
+    # 40,000 bytes: one commit, then state 999 (the latest before it). Record 1001 is
+    # committed at the end of input; state 1001 arrives with nothing pending.
     assert target.log == [
         ("commit", []),
         ("state", 0),
-        ("commit", [1, 2]),
-        ("state", 1),
-        ("state", 2),
+        ("commit", list(range(1, 1001))),
+        ("state", 999),
+        ("commit", [1001]),
+        ("state", 1001),
     ]
 
 

@@ -129,3 +129,9 @@ def test_input_can_come_from_a_file(jsonl, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert jsonl.rows("users") == [{"id": 7}]
     assert jsonl.echoed(result) == [jsonl.state(7)["value"]]
+
+
+def test_test_mode_fails_when_a_file_is_in_the_way(jsonl, tmp_path: Path):
+    (tmp_path / "file").write_text("")
+    result = jsonl.run(b"", "--test", destination_path=str(tmp_path / "file" / "out"))
+    jsonl.assert_failed(result, 2, "is not a folder")

@@ -181,3 +181,14 @@ def test_an_unreachable_server_exits_3_naming_it(pg):
 
 def test_a_missing_database_is_a_configuration_error(pg):
     pg.assert_failed(pg.run(b"", database="no_such_database_here"), 2, "no_such_database_here")
+
+
+@pytest.mark.parametrize(
+    ("settings", "exit_code", "reason"),
+    [
+        ({"host": "127.0.0.1", "port": 1}, 3, "cannot connect to Postgres at 127.0.0.1:1"),
+        ({"database": "no_such_database_here"}, 2, "no_such_database_here"),
+    ],
+)
+def test_test_mode_fails_with_the_kit_exit_codes(pg, settings: dict, exit_code: int, reason: str):
+    pg.assert_failed(pg.run(b"", "--test", **settings), exit_code, reason)

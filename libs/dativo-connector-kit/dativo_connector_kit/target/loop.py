@@ -63,12 +63,11 @@ class Target(t.Generic[S]):
         self.policy = policy
         self.streams: dict[str, S] = {}
         self.records_committed = 0
-        self._out = out or sys.stdout.buffer
-        self._err = err or sys.stderr
-        self._max_records = policy.max_records
-        self._max_bytes = policy.max_bytes
+        self._out = sys.stdout.buffer if out is None else out
+        self._err = sys.stderr if err is None else err
         self._records = 0  # in the open batch
         self._bytes = 0
+        self._next_check = 1  # the record count at which the policy is checked next
         self._opened: float | None = None  # when the open batch got its first record or change
         self._state: object = _NO_STATE
         self._warned: set[str] = set()
@@ -130,6 +129,7 @@ class Target(t.Generic[S]):
             self.commit_batch()
             self.records_committed += self._records
             self._records = self._bytes = 0
+            self._next_check = 1
             self._opened = None
             gc.collect()
         if self._state is not _NO_STATE:
@@ -183,16 +183,24 @@ class Target(t.Generic[S]):
                     number, f"RECORD for stream {stream.name!r} lacks key property {key!r}"
                 )
         self._write(number, stream, message, line)
+        self._bytes += len(line)
+        self._records += 1
+        if self._records >= self._next_check:
+            self._apply_policy()
+
+    def _apply_policy(self) -> None:
+        """At the batch's first record, and then every ``AGE_CHECK_EVERY`` records (or at
+        ``max_records``): commit when a limit is reached, else schedule the next check."""
         if self._opened is None:
             self._opened = time.monotonic()
-        records = self._records = self._records + 1
-        self._bytes += len(line)
-        if (
-            records >= self._max_records
-            or self._bytes >= self._max_bytes
-            or (records % AGE_CHECK_EVERY == 0 and self._is_old())
-        ):
+        policy, records = self.policy, self._records
+        limit = records >= policy.max_records or self._bytes >= policy.max_bytes
+        if limit or (records > 1 and self._is_old()):
             self.commit()
+        else:
+            self._next_check = min(
+                policy.max_records, records - records % AGE_CHECK_EVERY + AGE_CHECK_EVERY
+            )
 
     def _on_other(self, number: int, message: object) -> None:
         if type(message) is not dict:

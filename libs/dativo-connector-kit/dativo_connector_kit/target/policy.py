@@ -1,9 +1,10 @@
 """When a lean target commits: one batch policy, one meaning, one default for every target.
 
 A batch is the records received since the last commit. It is committed as soon as it holds
-``batch_size_rows`` records or ``batch_size_bytes`` bytes of input lines, or once its oldest
-record is ``max_batch_age_seconds`` old (checked at every STATE and every 1,000 records);
-also before a failure on bad input and at the end of input. A STATE is echoed after the commit
+``batch_size_rows`` records; once it holds ``batch_size_bytes`` bytes of input lines or its
+oldest record is ``max_batch_age_seconds`` old (both checked at every 1,000th record of the
+batch; the age also at every STATE); also before a failure on bad input and at the end of
+input. A STATE is echoed after the commit
 that covers every record before it; a STATE with no record pending is echoed at once.
 """
 
@@ -27,7 +28,8 @@ SETTINGS: dict[str, dict[str, t.Any]] = {
         "minimum": 1,
         "default": 64_000_000,
         "description": "Commit once the records received since the last commit took this "
-        "many bytes of input (their JSON lines). Bounds the memory of a batch.",
+        "many bytes of input (their JSON lines; checked every 1,000 records). Bounds the "
+        "memory of a batch.",
     },
     "max_batch_age_seconds": {
         "type": "number",
