@@ -90,11 +90,13 @@ class TargetSuite:
             ("nested", "test_nested"),
             ("nulls", "test_nulls"),
             ("encoded_strings", "test_strings"),
+            ("no_primary_keys", "test_no_pk"),
         ],
     )
     def test_awkward_records_round_trip(self, target: t.Any, name: str, stream: str) -> None:
         """camelCase, special-character and reserved-word names, nested objects and arrays,
-        NULLs and absent fields, and encoded strings all come back exactly."""
+        NULLs and absent fields, encoded strings, and a stream without key properties (its
+        repeated record kept twice) all come back exactly."""
         self.assert_round_trip(target, self.load(target, name), stream)
 
     def test_duplicates_by_key(self, target: t.Any) -> None:
@@ -150,6 +152,13 @@ class TargetSuite:
             in result.stderr
         )
         assert result.stdout == b""
+
+    def test_record_missing_a_key_property_fails_naming_its_line(self, target: t.Any) -> None:
+        """The record before it is committed; the error names line 3, the stream and key."""
+        result = target.run(CannedStream("record_missing_key_property").data, **self.settings)
+        expected = "input line 3: RECORD for stream 'test_missing_key' lacks key property 'id'"
+        target.assert_failed(result, 1, expected)
+        assert [row["id"] for row in target.rows("test_missing_key")] == [1]
 
     def test_unknown_stream_fails_after_committing_what_came_before(self, target: t.Any) -> None:
         """A RECORD of a stream with no SCHEMA stops the run at its line; the records and the
