@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-import typing as t
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -30,15 +29,12 @@ def stream_id(stream: dict[str, Any]) -> str:
     return str(stream.get("tap_stream_id") or stream.get("stream"))
 
 
-def metadata_entry(stream: dict[str, Any], breadcrumb: list[str]) -> dict[str, Any]:
-    """The metadata dict of ``breadcrumb`` in ``stream``, created if missing."""
-    entries = stream.setdefault("metadata", [])
-    for entry in entries:
-        if list(entry.get("breadcrumb", [])) == breadcrumb:
-            return t.cast("dict[str, Any]", entry.setdefault("metadata", {}))
-    entry = {"breadcrumb": breadcrumb, "metadata": {}}
-    entries.append(entry)
-    return t.cast("dict[str, Any]", entry["metadata"])
+def is_selected(stream: dict[str, Any]) -> bool:
+    """The stream-level ``selected`` of its metadata (breadcrumb ``[]``); true when unset."""
+    for entry in stream.get("metadata", []):
+        if not entry.get("breadcrumb"):
+            return bool(entry.get("metadata", {}).get("selected", True))
+    return True
 
 
 def load_class(entrypoint: str) -> type:
@@ -68,14 +64,14 @@ def catalog_from_objects(discovered: dict[str, Any]) -> dict[str, Any]:
             "stream": obj["name"],
             "key_properties": keys,
             "schema": obj.get("schema") or {"type": "object", "properties": {}},
+            "metadata": [{"breadcrumb": [], "metadata": {"table-key-properties": keys}}],
         }
-        metadata_entry(stream, [])["table-key-properties"] = keys
         streams.append(stream)
     return {"streams": streams}
 
 
 def selected_streams(catalog: dict[str, Any]) -> list[dict[str, Any]]:
-    chosen = [s for s in catalog["streams"] if metadata_entry(s, []).get("selected", True)]
+    chosen = [stream for stream in catalog["streams"] if is_selected(stream)]
     if len(chosen) != 1:
         names = ", ".join(stream_id(s) for s in chosen) or "none"
         raise ConfigurationError(
