@@ -1,21 +1,13 @@
 """One exception tree for the orchestrator, layered by what the caller can do.
 
-Every error carries the exit code the CLI maps it to. The connector guide's error classes
-(``ConnectionError``, ``AuthenticationError``, ``TransientError``) are the ones first-party
-connectors share, from ``dativo_connector_kit``; they are re-exported here for native
-connectors, which import them from ``dativo_ingest.exceptions`` as the guide shows.
+Every error carries the exit code the CLI maps it to. The connectors' own errors (the
+connector guide's ``ConnectionError``, ``AuthenticationError``, ``TransientError``) are
+``dativo_connector_kit``'s; a connector reports them through its exit code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from dativo_connector_kit import (  # noqa: F401 - re-exported for native connectors
-    AuthenticationError,
-    ConnectionError,
-    ConnectorError,
-    TransientError,
-)
 
 
 class DativoError(Exception):

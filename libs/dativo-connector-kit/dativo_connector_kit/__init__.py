@@ -6,6 +6,8 @@ from dativo_connector_kit.errors import (
     ConnectionError,
     ConnectorError,
     ExitCode,
+    InputError,
+    SchemaError,
     TransientError,
     exit_on_error,
 )
@@ -16,6 +18,8 @@ __all__ = [
     "ConnectionError",
     "ConnectorError",
     "ExitCode",
+    "InputError",
+    "SchemaError",
     "TransientError",
     "exit_on_error",
 ]

@@ -7,6 +7,8 @@
 | 3 | ConnectionError: the system could not be reached | yes |
 | 4 | AuthenticationError: credentials refused (401/403) | no: fix the credentials |
 | 5 | TransientError: temporary failure that outlived the connector's own retries | yes |
+
+A target's bad input is an ``InputError`` (exit 1) naming the input line.
 """
 
 from __future__ import annotations
@@ -60,6 +62,20 @@ class TransientError(ConnectorError):
 
     exit_code = ExitCode.TRANSIENT
     retryable = True
+
+
+class InputError(ConnectorError):
+    """A line of a target's input is not a usable Singer message, or its record does not fit."""
+
+    def __init__(self, line_number: int, problem: str) -> None:
+        """Name the input line (1-based) and what is wrong with it."""
+        super().__init__(f"input line {line_number}: {problem}")
+        self.line_number = line_number
+        self.problem = problem
+
+
+class SchemaError(ConnectorError):
+    """A SCHEMA a target cannot use; the target loop reports it as an ``InputError``."""
 
 
 @contextmanager

@@ -65,11 +65,6 @@ class ConnectorConfig(_Strict):
             raise ValueError("`variant` goes with `connector`")
         return self
 
-    @property
-    def connection(self) -> dict[str, Any]:
-        """The connector's config (the connector guide's name for it)."""
-        return self.config
-
 
 class StreamMetadata(_Strict):
     """Per-stream overrides of the discovered catalog."""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from dativo_ingest.paths import find_project_root
 from dativo_ingest.state.backends import open_url, state_url
-from dativo_ingest.state.incremental import IncrementalStateManager
 from dativo_ingest.state.sqlite import SQLiteStateStore
 from dativo_ingest.state.store import RunRecord, StateStore, StoredState, is_empty_state
 
@@ -34,7 +33,6 @@ def open_store(home: Path | None = None, url: str | None = None) -> StateStore:
 
 
 __all__ = [
-    "IncrementalStateManager",
     "RunRecord",
     "SQLiteStateStore",
     "StateStore",

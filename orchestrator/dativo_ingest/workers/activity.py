@@ -17,10 +17,10 @@ import orjson
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from dativo_connector_kit import ExitCode
 from dativo_ingest.exceptions import ConfigurationError, JobLockedError
 from dativo_ingest.pipeline.progress import PROGRESS_FILE_VARIABLE
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
+from dativo_ingest.pipeline.transient import NEVER_RETRIED_EXIT_CODES
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.runtime.process import die_with_parent
 from dativo_ingest.state import dativo_home, open_store
@@ -29,7 +29,7 @@ from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSu
 
 _TAIL_LINES = 30
 _SUBMITTED = ".dativo-submitted-"
-_FINAL_CONNECTOR_EXITS = {int(ExitCode.CONFIGURATION), int(ExitCode.AUTHENTICATION)}
+_FINAL_CONNECTOR_EXITS = set(NEVER_RETRIED_EXIT_CODES)  # configuration, authentication
 _KILL_AFTER_SECONDS = DEFAULT_GRACE_SECONDS + 15
 
 

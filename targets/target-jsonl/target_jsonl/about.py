@@ -13,6 +13,6 @@ ABOUT: dict[str, t.Any] = {
     "each published whole by an atomic rename at a commit, and echoes a STATE once every "
     "record before it is committed (fsync'ed).",
     "version": __version__,
-    "capabilities": ["about", "batch", "validate-records"],
+    "capabilities": ["about", "batch", "test", "validate-records"],
     "settings": SCHEMA,
 }

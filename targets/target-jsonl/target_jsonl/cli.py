@@ -1,13 +1,15 @@
-"""The ``target-jsonl`` command: parse arguments, run the target, map errors to exit statuses."""
+"""The ``target-jsonl`` command, on the connector kit's ``target_cli.main``."""
 
 from __future__ import annotations
 
 import sys
+import typing as t
 
-from dativo_connector_kit import ConnectorError, exit_on_error, target_cli
+from dativo_connector_kit import ConnectorError, target_cli
+from dativo_connector_kit.target import writable_folder
 from target_jsonl.about import ABOUT
 from target_jsonl.destination import Destination
-from target_jsonl.settings import load_settings
+from target_jsonl.settings import Settings, load_settings
 from target_jsonl.target import Target
 
 PROGRAM = ABOUT["name"]
@@ -17,31 +19,34 @@ DESCRIPTION = (
 )
 
 
-@exit_on_error(PROGRAM)
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; return its exit status (errors exit through ``exit_on_error``)."""
-    args = target_cli.parse_args(ABOUT, DESCRIPTION, argv)
-    settings = load_settings(args.config)
+    """Run the command; return its exit status (errors exit through ``SystemExit``)."""
+    return target_cli.main(
+        ABOUT,
+        DESCRIPTION,
+        argv,
+        load=load_settings,
+        test=lambda settings: writable_folder(settings.destination_path),
+        run=_run,
+    )
+
+
+def _run(settings: Settings, lines: t.BinaryIO) -> str:
     try:
-        with (
-            target_cli.open_input(args.input) as lines,
-            Destination(
-                settings.destination_path, settings.compression, settings.max_file_bytes
-            ) as destination,
-        ):
+        with Destination(
+            settings.destination_path, settings.compression, settings.max_file_bytes
+        ) as destination:
             if destination.leftovers_removed:
                 print(
                     f"{PROGRAM}: removed {destination.leftovers_removed} uncommitted part "
                     f"file(s) left by an interrupted run in {settings.destination_path}",
                     file=sys.stderr,
                 )
-            target = Target(settings, destination, sys.stdout.buffer, sys.stderr)
+            target = Target(settings, destination)
             target.consume(lines)
     except OSError as exc:
         raise ConnectorError(str(exc)) from exc
-    print(
-        f"{PROGRAM}: {target.records_written} records in {destination.files_published} "
-        f"file(s) written to {settings.destination_path}",
-        file=sys.stderr,
+    return (
+        f"{target.records_committed} records in {destination.files_published} file(s) "
+        f"written to {settings.destination_path}"
     )
-    return 0

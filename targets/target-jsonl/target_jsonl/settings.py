@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
+from dativo_connector_kit.target.policy import SETTINGS as BATCH_SETTINGS
+from dativo_connector_kit.target.policy import BatchPolicy, settings_schema
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
 MEGABYTE = 1_000_000
 
-SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
+SCHEMA = settings_schema(
+    {
         "destination_path": {
             "type": "string",
             "minLength": 1,
@@ -37,21 +38,6 @@ SCHEMA: dict[str, t.Any] = {
             "megabytes (1 MB = 1,000,000 bytes) of JSON lines were written to it, before "
             "compression. Unset: files are only cut at commits.",
         },
-        "batch_size_rows": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 100000,
-            "description": "Commit (publish the files, fsync, echo the latest STATE) as "
-            "soon as this many records arrived since the last commit.",
-        },
-        "max_batch_age_seconds": {
-            "type": "number",
-            "minimum": 0,
-            "default": 30,
-            "description": "A STATE arriving this many seconds or more after the last "
-            "commit triggers a commit, however few records arrived. `0` commits at every "
-            "STATE.",
-        },
         "add_record_metadata": {
             "type": "boolean",
             "default": False,
@@ -65,9 +51,8 @@ SCHEMA: dict[str, t.Any] = {
             "stream, the record's key and the field.",
         },
     },
-    "required": ["destination_path"],
-    "additionalProperties": False,
-}
+    required=("destination_path",),
+)
 
 
 @dataclass(frozen=True)
@@ -77,8 +62,7 @@ class Settings:
     destination_path: Path
     compression: str
     max_file_size_mb: float | None
-    batch_size_rows: int
-    max_batch_age_seconds: float
+    batch: BatchPolicy
     add_record_metadata: bool
     validate_records: bool
 
@@ -100,5 +84,7 @@ def validate(config: dict[str, t.Any]) -> Settings:
     fail_if_invalid(problems(config, SCHEMA, enum_as_list=True), SCHEMA)
     values = with_defaults(config, SCHEMA)
     values["destination_path"] = Path(values["destination_path"])
-    values["max_batch_age_seconds"] = float(values["max_batch_age_seconds"])
-    return Settings(**values)
+    batch = BatchPolicy.from_settings(values)
+    for key in BATCH_SETTINGS:
+        del values[key]
+    return Settings(batch=batch, **values)

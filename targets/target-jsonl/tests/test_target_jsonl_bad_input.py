@@ -49,7 +49,7 @@ def test_missing_key_property_fails_naming_stream_key_and_line(jsonl):
         (b'{"type": "SCHEMA", "stream": "x", "schema": 1}', b'has no "schema" object'),
         (
             b'{"type": "SCHEMA", "stream": "x", "schema": {}, "key_properties": "id"}',
-            b"key_properties must be a list of names",
+            b"key_properties must be a list of field names",
         ),
         (b'{"type": "SCHEMA", "stream": "../users", "schema": {}}', b"'../users'"),
         (b'{"type": "SCHEMA", "stream": ".hidden", "schema": {}}', b"'.hidden'"),

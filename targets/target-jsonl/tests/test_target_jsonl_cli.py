@@ -12,6 +12,7 @@ SETTINGS = {
     "compression",
     "max_file_size_mb",
     "batch_size_rows",
+    "batch_size_bytes",
     "max_batch_age_seconds",
     "add_record_metadata",
     "validate_records",
@@ -27,7 +28,7 @@ def test_about_json_describes_every_setting_and_capability(jsonl):
     assert result.returncode == 0, result.stderr
     about = json.loads(result.stdout)
     assert about["name"] == "target-jsonl"
-    assert set(about["capabilities"]) == {"about", "batch", "validate-records"}
+    assert set(about["capabilities"]) == {"about", "batch", "test", "validate-records"}
     assert about["settings"]["required"] == ["destination_path"]
     assert set(about["settings"]["properties"]) == SETTINGS
     defaults = {k: v.get("default") for k, v in about["settings"]["properties"].items()}
@@ -84,16 +85,17 @@ def test_every_invalid_value_is_reported_by_key(jsonl, tmp_path: Path):
             }
         )
     )
-    result = run(jsonl.executable, "--config", config)
-    assert result.returncode == 2
-    stderr = result.stderr.decode()
-    assert "missing required setting 'destination_path'" in stderr
-    assert "'batch_size_rows' must be of type integer" in stderr
-    assert "'max_batch_age_seconds' must be at least 0" in stderr
-    assert "'compression' must be one of ['none', 'gzip']" in stderr
-    assert "'max_file_size_mb' must be greater than 0" in stderr
-    assert "'validate_records' must be of type boolean" in stderr
-    assert "'add_record_metadata' must be of type boolean" in stderr
+    jsonl.assert_failed(
+        run(jsonl.executable, "--config", config),
+        2,
+        "missing required setting 'destination_path'",
+        "'batch_size_rows' must be of type integer",
+        "'max_batch_age_seconds' must be at least 0",
+        "'compression' must be one of ['none', 'gzip']",
+        "'max_file_size_mb' must be greater than 0",
+        "'validate_records' must be of type boolean",
+        "'add_record_metadata' must be of type boolean",
+    )
 
 
 def test_config_that_is_not_json_is_named(jsonl, tmp_path: Path):
@@ -127,3 +129,9 @@ def test_input_can_come_from_a_file(jsonl, tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert jsonl.rows("users") == [{"id": 7}]
     assert jsonl.echoed(result) == [jsonl.state(7)["value"]]
+
+
+def test_test_mode_fails_when_a_file_is_in_the_way(jsonl, tmp_path: Path):
+    (tmp_path / "file").write_text("")
+    result = jsonl.run(b"", "--test", destination_path=str(tmp_path / "file" / "out"))
+    jsonl.assert_failed(result, 2, "is not a folder")

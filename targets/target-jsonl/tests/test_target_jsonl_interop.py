@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,62 +14,20 @@ PEOPLE = "id,name,country\n1,Ada,GB\n2,Grace,US\n3,Linus,SE\n"
 ITEMS = "sku,qty\nA-1,3\nB-2,5\n"
 
 
-@pytest.fixture
-def csv_folder(tmp_path: Path) -> Path:
-    folder = tmp_path / "csv"
-    folder.mkdir()
-    (folder / "people.csv").write_text(PEOPLE)
-    (folder / "items.csv").write_text(ITEMS)
-    return folder
-
-
 def csv_rows(path: Path) -> list[dict]:
     with path.open(newline="") as file:
         return list(csv.DictReader(file))
 
 
-def pipe(tap: str, tap_config: Path, target: str, target_config: Path, out: Path) -> Path:
-    """``tap --config a.json | target --config b.json > state.json``, as a shell runs it,
-    with a ``tee`` keeping what the tap sent; return the file of sent messages."""
-    sent = out / "sent.singer"
-    command = (
-        f"set -o pipefail; '{tap}' --config '{tap_config}' | tee '{sent}' | "
-        f"'{target}' --config '{target_config}' > '{out / 'state.json'}'"
-    )
-    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return sent
-
-
-def sent_records(sent: Path) -> dict[str, list[dict]]:
-    """The records in a file of Singer messages, by stream."""
-    records: dict[str, list[dict]] = {}
-    for line in sent.read_bytes().splitlines():
-        message = json.loads(line)
-        if message["type"] == "RECORD":
-            records.setdefault(message["stream"], []).append(message["record"])
-    return records
-
-
-def last_state(out: Path) -> dict:
-    return json.loads((out / "state.json").read_text().splitlines()[-1])
-
-
-def test_by_hand_pipe_from_our_tap_csv(jsonl, connector_exe, csv_folder: Path, tmp_path: Path):
-    tap_config = tmp_path / "tap.json"
-    files = [
-        {"entity": "people", "path": str(csv_folder / "people.csv"), "keys": ["id"]},
-        {"entity": "items", "path": str(csv_folder / "items.csv"), "keys": ["sku"]},
-    ]
-    tap_config.write_text(json.dumps({"files": files}))
+def test_by_hand_pipe_from_our_tap_csv(jsonl, connector_exe, tmp_path: Path):
+    jsonl.csv_source(people=(PEOPLE, "id"), items=(ITEMS, "sku"))
+    tap_config = jsonl.folder / "tap-csv.json"
     target_config = jsonl.config(validate_records=True)
-    sent = sent_records(
-        pipe(connector_exe("tap-csv"), tap_config, jsonl.executable, target_config, tmp_path)
-    )
+    sent = jsonl.sent_records(jsonl.pipe_from(connector_exe("tap-csv"), tap_config, target_config))
     assert jsonl.rows("people") == sent["people"]
     assert jsonl.rows("items") == sent["items"]
     assert [str(row["id"]) for row in jsonl.rows("people")] == ["1", "2", "3"]
-    assert set(last_state(tmp_path)["bookmarks"]) == {"people", "items"}
+    assert set(jsonl.last_state()["bookmarks"]) == {"people", "items"}
 
 
 def community_rows(jsonl, stream: str) -> list[dict]:
@@ -82,9 +39,8 @@ def community_rows(jsonl, stream: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("batch", [False, True], ids=["records", "batch-files"])
-def test_by_hand_pipe_from_a_community_tap(
-    jsonl, pypi_connector, csv_folder: Path, tmp_path: Path, batch: bool
-):
+def test_by_hand_pipe_from_a_community_tap(jsonl, pypi_connector, tmp_path: Path, batch: bool):
+    csv_folder = jsonl.csv_source(people=(PEOPLE, "id"), items=(ITEMS, "sku"))
     tap = pypi_connector(*COMMUNITY_TAP)
     settings: dict = {"path": str(csv_folder), "read_mode": "one_stream_per_file"}
     if batch:  # the tap writes gzip JSONL files and sends BATCH messages naming them
@@ -96,9 +52,9 @@ def test_by_hand_pipe_from_a_community_tap(
     tap_config = tmp_path / "tap.json"
     tap_config.write_text(json.dumps(settings))
     target_config = jsonl.config(validate_records=True)
-    pipe(tap, tap_config, jsonl.executable, target_config, tmp_path)
+    jsonl.pipe_from(tap, tap_config, target_config)
     assert community_rows(jsonl, "people") == csv_rows(csv_folder / "people.csv")
     assert community_rows(jsonl, "items") == csv_rows(csv_folder / "items.csv")
-    assert set(last_state(tmp_path)["bookmarks"]) == {"people", "items"}
+    assert set(jsonl.last_state()["bookmarks"]) == {"people", "items"}
     if batch:
         assert list((tmp_path / "batches").iterdir())  # the batch files were really used

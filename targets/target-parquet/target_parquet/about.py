@@ -13,6 +13,6 @@ ABOUT: dict[str, t.Any] = {
     "<destination_path>/<stream>/ (a local folder or S3), optionally Hive-partitioned, and "
     "echoes a STATE once every record before it is in committed files.",
     "version": __version__,
-    "capabilities": ["about", "batch", "validate-records"],
+    "capabilities": ["about", "batch", "test", "validate-records"],
     "settings": SCHEMA,
 }

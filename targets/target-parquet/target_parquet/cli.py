@@ -1,16 +1,14 @@
-"""The ``target-parquet`` command: parse arguments, run the target, map errors to exit statuses
-(the connector kit's: 1 failed, 2 configuration, 3 connection, 4 authentication)."""
+"""The ``target-parquet`` command, on the connector kit's ``target_cli.main``."""
 
 from __future__ import annotations
 
-import sys
+import typing as t
 from pathlib import Path
 
-from dativo_connector_kit import exit_on_error, target_cli
+from dativo_connector_kit import target_cli
 from target_parquet.about import ABOUT
-from target_parquet.settings import load_settings
+from target_parquet.settings import Settings, load_settings
 
-PROGRAM = ABOUT["name"]
 DESCRIPTION = (
     "Singer target: reads messages on stdin, writes each stream's records as Parquet files "
     "under <destination_path>/<stream>/, echoes STATE values once durable."
@@ -18,9 +16,28 @@ DESCRIPTION = (
 MB = 1_000_000
 
 
-@exit_on_error(PROGRAM)
-def _run(config: list[Path], source: Path | None) -> None:
-    settings = load_settings(config)
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; return its exit status (errors exit through ``SystemExit``)."""
+    return target_cli.main(ABOUT, DESCRIPTION, argv, load=load_settings, test=_test, run=_run)
+
+
+def _test(settings: Settings) -> str:
+    """A local folder: writable or creatable; S3: the bucket answers to these credentials."""
+    scheme, found, rest = settings.destination_path.partition("://")
+    if not found or scheme == "file":
+        from dativo_connector_kit.target import writable_folder
+
+        return writable_folder(Path(rest if found else settings.destination_path))
+    from target_parquet.storage import as_connector_error, open_store
+
+    try:
+        open_store(settings)
+    except OSError as exc:
+        raise as_connector_error(exc) from exc
+    return f"{settings.destination_path} can be reached"
+
+
+def _run(settings: Settings, lines: t.BinaryIO) -> str:
     # Imported here, not at the top: pyarrow takes ~0.15 s to import, which --about and
     # --version do not need.
     from target_parquet.storage import as_connector_error, open_store
@@ -31,20 +48,11 @@ def _run(config: list[Path], source: Path | None) -> None:
         files = ParquetFiles(
             open_store(settings), settings.compression, int(settings.max_file_size_mb * MB)
         )
-        with target_cli.open_input(source) as lines:
-            target = Target(settings, files, sys.stdout.buffer, sys.stderr)
-            target.consume(lines)
+        target = Target(settings, files)
+        target.consume(lines)
     except OSError as exc:
         raise as_connector_error(exc) from exc
-    print(
-        f"target-parquet: {target.records_written} records in {files.files_written} files "
-        f"written to {settings.destination_path}",
-        file=sys.stderr,
+    return (
+        f"{target.records_committed} records in {files.files_written} files written to "
+        f"{settings.destination_path}"
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; return its exit status (errors exit through ``SystemExit``)."""
-    args = target_cli.parse_args(ABOUT, DESCRIPTION, argv)
-    _run(args.config, args.input)
-    return 0

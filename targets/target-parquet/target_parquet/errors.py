@@ -1,22 +1,12 @@
 """The target's errors, on the connector kit's tree (``ConnectorError`` exits 1,
-``ConfigurationError`` 2, ``ConnectionError`` 3, ``AuthenticationError`` 4)."""
+``ConfigurationError`` 2, ``ConnectionError`` 3, ``AuthenticationError`` 4). ``SchemaError``
+is the kit's: the loop reports it with the SCHEMA's input line."""
 
 from __future__ import annotations
 
-from dativo_connector_kit import ConnectorError
+from dativo_connector_kit import ConnectorError, SchemaError
 
-
-class InputError(ConnectorError):
-    """A line of input is not a usable Singer message."""
-
-    def __init__(self, line_number: int, problem: str) -> None:
-        """Name the input line (1-based) and what is wrong with it."""
-        super().__init__(f"input line {line_number}: {problem}")
-        self.line_number = line_number
-
-
-class SchemaError(ConnectorError):
-    """A SCHEMA cannot be mapped to Parquet, or cannot replace the stream's previous one."""
+__all__ = ["RecordError", "SchemaError"]
 
 
 class RecordError(ConnectorError):

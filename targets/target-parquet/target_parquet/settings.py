@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
+from dativo_connector_kit.target.policy import BatchPolicy, settings_schema
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -16,9 +17,8 @@ GRANULARITIES = {"year": "year", "month": "month", "day": "date", "hour": "hour"
 ALL_STREAMS = "*"
 S3_SETTINGS = ("s3_endpoint_url", "aws_access_key_id", "aws_secret_access_key", "aws_region")
 
-SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
+SCHEMA = settings_schema(
+    {
         "destination_path": {
             "type": "string",
             "minLength": 1,
@@ -44,20 +44,6 @@ SCHEMA: dict[str, t.Any] = {
         "aws_region": {
             "type": "string",
             "description": "S3 region, e.g. `eu-west-1`. Default: the AWS SDK's.",
-        },
-        "batch_size_rows": {
-            "type": "integer",
-            "minimum": 1,
-            "default": 100_000,
-            "description": "Commit (write files, echo the latest state) once this many records "
-            "are buffered, over all streams. Bounds memory.",
-        },
-        "max_batch_age_seconds": {
-            "type": "number",
-            "minimum": 0,
-            "default": 60,
-            "description": "At a STATE message, commit once the oldest buffered record is "
-            "this old. `0` commits at every STATE.",
         },
         "max_file_size_mb": {
             "type": "number",
@@ -93,9 +79,8 @@ SCHEMA: dict[str, t.Any] = {
             "not fit its field's type, instead of storing it as text.",
         },
     },
-    "required": ["destination_path"],
-    "additionalProperties": False,
-}
+    required=("destination_path",),
+)
 
 
 @dataclass(frozen=True)
@@ -118,8 +103,7 @@ class Settings:
     """Validated, read-only configuration."""
 
     destination_path: str
-    batch_size_rows: int
-    max_batch_age_seconds: float
+    batch: BatchPolicy
     max_file_size_mb: float
     compression: str
     nested_as_json: bool
@@ -152,8 +136,7 @@ def validate(config: dict[str, t.Any]) -> Settings:
     values = with_defaults(config, SCHEMA)
     return Settings(
         destination_path=values["destination_path"],
-        batch_size_rows=values["batch_size_rows"],
-        max_batch_age_seconds=float(values["max_batch_age_seconds"]),
+        batch=BatchPolicy.from_settings(values),
         max_file_size_mb=float(values["max_file_size_mb"]),
         compression=values["compression"],
         nested_as_json=values["nested_as_json"],

@@ -112,5 +112,5 @@ def test_a_batch_file_that_cannot_be_read_fails_naming_it(parquet, tmp_path):
         parquet.encode(parquet.schema(), {"type": "BATCH", "stream": "users", **batch})
     )
     assert result.returncode == 1
-    assert b"input line 2: BATCH file" in result.stderr
+    assert b"input line 2: cannot read BATCH file" in result.stderr
     assert json.dumps(str(missing)).encode()[1:-1] in result.stderr

@@ -14,6 +14,7 @@ SETTINGS = {
     "aws_secret_access_key",
     "aws_region",
     "batch_size_rows",
+    "batch_size_bytes",
     "max_batch_age_seconds",
     "max_file_size_mb",
     "compression",

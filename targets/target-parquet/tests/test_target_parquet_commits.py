@@ -40,17 +40,6 @@ def test_a_state_is_echoed_only_once_its_records_are_in_visible_files(parquet):
     assert visible == [1, 2]
 
 
-def test_small_batches_echo_states_in_order_as_they_are_covered(parquet):
-    messages = [parquet.schema()]
-    for position in range(1, 6):
-        messages += [parquet.record(id_=position), parquet.state(position)]
-    result = parquet.run(parquet.encode(*messages), batch_size_rows=2, max_batch_age_seconds=3600)
-    assert result.returncode == 0, result.stderr
-    # the 2nd and 4th records fill a batch: the states before them are echoed then
-    assert parquet.echoed(result) == [parquet.state(p)["value"] for p in (1, 3, 5)]
-    assert len(parquet.files()) == 3
-
-
 def test_zero_batch_age_commits_at_every_state(parquet):
     stream = parquet.encode(
         parquet.schema(),

@@ -178,12 +178,14 @@ def test_validate_records_fails_naming_stream_key_and_field(parquet):
         parquet.state(7),
     )
     result = parquet.run(stream, validate_records=True, batch_size_rows=1000)
-    assert result.returncode == 1
-    message = result.stderr.decode()
-    assert "stream 'users'" in message
-    assert 'record {"id":7}' in message
-    assert "field 'age'" in message
-    assert 'expected integer, got "forty"' in message
+    parquet.assert_failed(
+        result,
+        1,
+        "stream 'users'",
+        'record {"id":7}',
+        "field 'age'",
+        'expected integer, got "forty"',
+    )
     assert result.stdout == b""  # the failed batch held both states' records
     assert parquet.files() == []
     assert parquet.tmp_files() == []

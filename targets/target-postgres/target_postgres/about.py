@@ -13,6 +13,13 @@ ABOUT: dict[str, t.Any] = {
     "table, or through a staging table upserted on the key properties), one transaction per "
     "batch; echoes a STATE once every record before it is committed.",
     "version": __version__,
-    "capabilities": ["about", "activate-version", "hard-delete", "validate-records"],
+    "capabilities": [
+        "about",
+        "activate-version",
+        "batch",
+        "hard-delete",
+        "test",
+        "validate-records",
+    ],
     "settings": SCHEMA,
 }

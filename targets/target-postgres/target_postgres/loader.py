@@ -100,6 +100,11 @@ class Loader:
         connection.commit()
         return cls(connection, settings)
 
+    @property
+    def connection(self) -> psycopg.Connection[t.Any]:
+        """The session (for ``access``, which reads privileges through it)."""
+        return self._connection
+
     def stage(
         self, number: int, spec: StreamSpec, record: dict[str, t.Any], message: dict[str, t.Any]
     ) -> None:

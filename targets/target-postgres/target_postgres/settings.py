@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
+from dativo_connector_kit.target.policy import BatchPolicy, settings_schema
 from target_postgres.conninfo import SSL_MODES, libpq_params
 
 if t.TYPE_CHECKING:
@@ -21,9 +22,8 @@ def _setting(kind: str, description: str, **extra: t.Any) -> dict[str, t.Any]:
     return {"type": kind, "description": description, **extra}
 
 
-SCHEMA: dict[str, t.Any] = {
-    "type": "object",
-    "properties": {
+SCHEMA = settings_schema(
+    {
         "host": _setting("string", "Postgres host name or socket folder (libpq default)."),
         "port": _setting("integer", "Postgres port.", default=5432, minimum=1),
         "user": _setting("string", "User name (libpq default: the OS user, or PGUSER)."),
@@ -40,18 +40,6 @@ SCHEMA: dict[str, t.Any] = {
             "Schema receiving every stream's table, created if missing. Empty: the schema "
             "part of a `<schema>-<table>` stream name, else `public`.",
             default="melty",
-        ),
-        "batch_size_rows": _setting(
-            "integer",
-            "Commit a batch (and echo the latest STATE) once this many records are loaded.",
-            default=100_000,
-            minimum=1,
-        ),
-        "max_batch_age_seconds": _setting(
-            "number",
-            "Commit a batch once it is this many seconds old, however few records it has.",
-            default=5,
-            minimum=0,
         ),
         "validate_records": _setting(
             "boolean",
@@ -131,10 +119,8 @@ SCHEMA: dict[str, t.Any] = {
             "Accepted for compatibility when `enable` is false or absent; SSH tunnels are not "
             "supported (open one yourself and point host and port at it).",
         ),
-    },
-    "required": [],
-    "additionalProperties": False,
-}
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -143,8 +129,7 @@ class Settings:
 
     connection: dict[str, str]  # libpq keywords
     default_target_schema: str
-    batch_size_rows: int
-    max_batch_age_seconds: float
+    batch: BatchPolicy
     validate_records: bool
     add_record_metadata: bool
     activate_version: bool  # and process_activate_version_messages
@@ -179,8 +164,7 @@ def validate(config: dict[str, t.Any]) -> Settings:
     return Settings(
         connection=connection,
         default_target_schema=values["default_target_schema"],
-        batch_size_rows=values["batch_size_rows"],
-        max_batch_age_seconds=float(values["max_batch_age_seconds"]),
+        batch=BatchPolicy.from_settings(values),
         validate_records=values["validate_records"],
         add_record_metadata=values["add_record_metadata"],
         activate_version=values["activate_version"] and values["process_activate_version_messages"],

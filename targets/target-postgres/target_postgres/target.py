@@ -1,134 +1,117 @@
-"""The message loop: Singer messages in; records to the loader, confirmed STATE lines out.
+"""target-postgres on the connector kit's loop: records streamed into the batch's COPY by the
+``Loader``, one transaction per batch.
 
-A RECORD is checked (stream known, record object, key properties present, optionally its
-schema) and handed to the loader, which streams it into the batch's COPY. A batch is committed
-once it holds ``batch_size_rows`` records or is ``max_batch_age_seconds`` old (checked at each
-STATE and every 1,000 records), before a SCHEMA change of a stream it holds, at
-ACTIVATE_VERSION and at the end of input; then the latest STATE received is echoed, never
-before.
+A RECORD is optionally checked against its schema, cleared of NUL characters when allowed, and
+staged. Beyond the kit's batch policy, a batch is committed before a SCHEMA change of a stream
+it holds and at every ACTIVATE_VERSION.
 """
 
 from __future__ import annotations
 
-import time
 import typing as t
+from dataclasses import dataclass
 
-import orjson
-
-from target_postgres.batch_files import read_batch_records
-from target_postgres.errors import InputError
-from target_postgres.streams import SchemaError, spec_from_schema
+from dativo_connector_kit.target import InputError, SchemaError
+from dativo_connector_kit.target import Target as KitTarget
+from target_postgres import streams
 from target_postgres.validation import RecordValidator
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-
+    from dativo_connector_kit.target import Message, Schema
     from target_postgres.loader import Loader
     from target_postgres.settings import Settings
     from target_postgres.streams import StreamSpec
 
-Message = dict[str, t.Any]
-
-AGE_CHECK_EVERY = 1000  # records
-_NO_STATE = object()
 _NUL = "\x00"
 
 
-class Target:
-    """Reads messages, stages records, commits batches through ``loader``, echoes states."""
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A stream's spec (table and columns) and its validator (with ``validate_records``)."""
 
-    def __init__(self, settings: Settings, loader: Loader, out: t.BinaryIO, err: t.TextIO) -> None:
-        """Load through ``loader``; write confirmed states to ``out`` and warnings to ``err``."""
+    name: str
+    key_properties: tuple[str, ...]
+    spec: StreamSpec
+    validator: RecordValidator | None
+
+
+class Target(KitTarget[Stream]):
+    """Stages records through ``loader`` and commits them there, one transaction a batch."""
+
+    program = "target-postgres"
+
+    def __init__(self, settings: Settings, loader: Loader) -> None:
+        """Write records through ``loader``."""
+        super().__init__(settings.batch)
         self._settings = settings
-        self._batch_size_rows = settings.batch_size_rows  # read for every record
-        self._validate_records = settings.validate_records
         self._loader = loader
-        self._out = out
-        self._err = err
-        self._specs: dict[str, StreamSpec] = {}
-        self._validators: dict[str, RecordValidator] = {}  # with validate_records
         self._staged: set[str] = set()  # streams with records in the current batch
-        self._activations: list[tuple[str, int]] = []
-        self._changed = False  # a SCHEMA or ACTIVATE_VERSION since the last commit
-        self._batch_rows = 0
-        self._batch_started = time.monotonic()
-        self._state: object = _NO_STATE
-        self._warned: set[str] = set()
-        self._handlers: dict[str, Callable[[int, Message], None]] = {
-            "SCHEMA": self._on_schema,
-            "STATE": self._on_state,
-            "ACTIVATE_VERSION": self._on_activate_version,
-            "BATCH": self._on_batch,
-        }
-        self.records_loaded = 0
+        self._activations: list[tuple[StreamSpec, int]] = []
 
-    def consume(self, lines: Iterable[bytes]) -> None:
-        """Process every line, then commit; on bad input, commit what came before it."""
+    def open_stream(self, number: int, schema: Schema) -> Stream:
+        """The stream's spec; a changed one commits the records staged under the old one."""
+        name = schema.stream
         try:
-            for number, line in enumerate(lines, 1):
-                try:
-                    message = orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    if line.isspace():
-                        continue
-                    raise InputError(
-                        number, f"not valid JSON ({exc.msg} at byte {exc.pos})"
-                    ) from None
-                if type(message) is dict and message.get("type") == "RECORD":
-                    self._on_record(number, line, message)
-                else:
-                    self._dispatch(number, message)
-        except InputError:
-            self._commit()
-            raise
-        self._commit()
-
-    def _dispatch(self, number: int, message: object) -> None:
-        if not isinstance(message, dict):
-            raise InputError(number, "not a Singer message (expected a JSON object)")
-        kind = message.get("type")
-        if not isinstance(kind, str):
-            raise InputError(number, 'message has no "type"')
-        handler = self._handlers.get(kind)
-        if handler is None:
-            self._warn_once(
-                kind, f"input line {number}: ignoring messages of unknown type {kind!r}"
+            spec = streams.spec_from_schema(
+                name,
+                schema.message,
+                self._settings.default_target_schema,
+                self._settings.add_record_metadata,
             )
-        else:
-            handler(number, message)
+        except streams.SchemaError as exc:
+            raise SchemaError(str(exc)) from None
+        previous = self.streams.get(name)
+        if previous is not None and previous.spec == spec:
+            return previous
+        if name in self._staged:  # its staged records follow the schema they came with
+            self.commit()
+        validator = (
+            RecordValidator(spec.properties, spec.required)
+            if self._settings.validate_records
+            else None
+        )
+        return Stream(name, spec.key_properties, spec, validator)
 
-    def _on_record(self, number: int, line: bytes, message: Message) -> None:
-        stream = message.get("stream")
-        spec = self._specs.get(stream) if type(stream) is str else None
-        if spec is None:
-            raise InputError(number, f"RECORD for stream {stream!r} arrived before its SCHEMA")
-        record = message.get("record")
-        if type(record) is not dict:
-            raise InputError(number, f'RECORD for stream {stream!r} has no "record" object')
-        for key in spec.key_properties:
-            if record.get(key) is None:
-                raise InputError(number, f"RECORD for stream {stream!r} lacks key property {key!r}")
-        if spec.decimals is not None:
-            record = spec.decimals.exact(line, record)
-        if self._validate_records:
-            self._validate(number, spec, record)
+    def write_record(self, number: int, stream: Stream, message: Message, line: bytes) -> None:
+        """Validate (optionally) and stage one record in the batch's COPY."""
+        record = message["record"]
+        if stream.spec.decimals is not None:
+            record = stream.spec.decimals.exact(line, record)
+        if stream.validator is not None:
+            self._validate(number, stream, stream.validator, record)
         if b"\\u0000" in line and _has_nul(record):
-            record = self._without_nul(number, stream, record)
-        self._loader.stage(number, spec, record, message)
-        self._staged.add(stream)
-        self._batch_rows += 1
-        if self._batch_rows >= self._batch_size_rows or (
-            self._batch_rows % AGE_CHECK_EVERY == 0 and self._is_old()
-        ):
-            self._commit()
+            record = self._without_nul(number, stream.name, record)
+        self._loader.stage(number, stream.spec, record, message)
+        self._staged.add(stream.name)
 
-    def _validate(self, number: int, spec: StreamSpec, record: dict[str, t.Any]) -> None:
-        if found := self._validators[spec.stream].problem(record):
+    def commit_batch(self) -> None:
+        """Commit the batch in one transaction (tables made to fit every stream seen)."""
+        self._loader.commit([stream.spec for stream in self.streams.values()], self._activations)
+        self._staged.clear()
+        self._activations.clear()
+
+    def activate_version(self, number: int, stream: Stream, version: int) -> None:
+        """Retire the stream's rows of older versions, in a commit of its own."""
+        if not (self._settings.activate_version and self._settings.add_record_metadata):
+            self.warn_once(
+                "ACTIVATE_VERSION",
+                "ignoring ACTIVATE_VERSION messages (they need activate_version and "
+                "add_record_metadata both true)",
+            )
+            return
+        self._activations.append((stream.spec, version))
+        self.mark_changed()
+        self.commit()
+
+    def _validate(
+        self, number: int, stream: Stream, validator: RecordValidator, record: dict[str, t.Any]
+    ) -> None:
+        if found := validator.problem(record):
             name, problem = found
-            key = {key: record.get(key) for key in spec.key_properties}
+            key = {key: record.get(key) for key in stream.key_properties}
             raise InputError(
                 number,
-                f"RECORD for stream {spec.stream!r} (key {key}) does not fit its schema: "
+                f"RECORD for stream {stream.name!r} (key {key}) does not fit its schema: "
                 f"field {name!r}: {problem}",
             )
 
@@ -141,91 +124,6 @@ class Target:
                 "cannot store; set sanitize_null_text_characters to replace it by U+FFFD",
             )
         return _replace_nul(record)
-
-    def _on_schema(self, number: int, message: Message) -> None:
-        stream = message.get("stream")
-        if not isinstance(stream, str) or not stream:
-            raise InputError(number, 'SCHEMA has no "stream"')
-        try:
-            spec = spec_from_schema(
-                stream,
-                message,
-                self._settings.default_target_schema,
-                self._settings.add_record_metadata,
-            )
-        except SchemaError as exc:
-            raise InputError(number, f"SCHEMA for stream {stream!r}: {exc}") from None
-        if self._specs.get(stream) == spec:
-            return
-        if stream in self._staged:  # its staged records follow the schema they came with
-            self._commit()
-        self._specs[stream] = spec
-        if self._validate_records:
-            self._validators[stream] = RecordValidator(spec.properties, spec.required)
-        self._changed = True
-
-    def _on_state(self, number: int, message: Message) -> None:
-        if "value" not in message:
-            raise InputError(number, 'STATE has no "value"')
-        self._state = message["value"]
-        if self._is_old():
-            self._commit()
-
-    def _on_activate_version(self, number: int, message: Message) -> None:
-        version = message.get("version")
-        spec = self._spec_of(number, message)
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise InputError(number, 'ACTIVATE_VERSION has no integer "version"')
-        if not (self._settings.activate_version and self._settings.add_record_metadata):
-            self._warn_once(
-                "ACTIVATE_VERSION",
-                "ignoring ACTIVATE_VERSION messages (they need activate_version and "
-                "add_record_metadata both true)",
-            )
-            return
-        self._activations.append((spec.stream, version))
-        self._changed = True
-        self._commit()
-
-    def _on_batch(self, number: int, message: Message) -> None:
-        spec = self._spec_of(number, message)
-        for raw, record in read_batch_records(number, message):
-            self._on_record(number, raw, {"stream": spec.stream, "record": record})
-
-    def _spec_of(self, number: int, message: Message) -> StreamSpec:
-        """The spec of the stream a (non-RECORD) message names; its SCHEMA must have come."""
-        stream = message.get("stream")
-        spec = self._specs.get(stream) if type(stream) is str else None
-        if spec is None:
-            raise InputError(number, f"{message['type']} for stream {stream!r} before its SCHEMA")
-        return spec
-
-    def _is_old(self) -> bool:
-        return time.monotonic() - self._batch_started >= self._settings.max_batch_age_seconds
-
-    def _commit(self) -> None:
-        """Commit the batch (if any), then echo the latest state (if any)."""
-        if self._staged or self._changed:
-            specs = self._specs
-            self._loader.commit(
-                specs.values(),
-                [(specs[stream], version) for stream, version in self._activations],
-            )
-            self.records_loaded += self._batch_rows
-            self._staged.clear()
-            self._activations.clear()
-            self._changed = False
-            self._batch_rows = 0
-        self._batch_started = time.monotonic()
-        if self._state is not _NO_STATE:
-            self._out.write(orjson.dumps(self._state, option=orjson.OPT_APPEND_NEWLINE))
-            self._out.flush()
-            self._state = _NO_STATE
-
-    def _warn_once(self, topic: str, warning: str) -> None:
-        if topic not in self._warned:
-            self._warned.add(topic)
-            print(f"target-postgres: warning: {warning}", file=self._err, flush=True)
 
 
 def _has_nul(value: object) -> bool:

@@ -3,30 +3,26 @@ schema of the real Postgres, runs as real subprocesses, reading back with psycop
 
 from __future__ import annotations
 
-import json
 import subprocess
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from dativo_connector_kit.testing import TargetRunner
 
-@dataclass
-class Harness:
+
+class Harness(TargetRunner):
     """Runs the target against the test's schema and reads the database back."""
 
-    executable: str
-    dsn: str
-    schema: str
-    folder: Path
+    def __init__(self, executable: str, dsn: str, schema: str, folder: Path) -> None:
+        super().__init__(executable, folder)
+        self.dsn = dsn
+        self.schema = schema
 
-    @staticmethod
-    def singer(*messages: dict) -> bytes:
-        """Singer messages as JSON lines."""
-        return b"".join(json.dumps(message).encode() + b"\n" for message in messages)
+    singer = staticmethod(TargetRunner.encode)
 
     @staticmethod
     def schema_message(stream: str, properties: dict, keys: list[str] | None = None) -> dict:
@@ -45,15 +41,10 @@ class Harness:
     def state(position: int) -> dict:
         return {"type": "STATE", "value": {"bookmarks": {"s": {"position": position}}}}
 
-    @staticmethod
-    def echoed(result: subprocess.CompletedProcess[bytes]) -> list[t.Any]:
-        """The states a run echoed on stdout."""
-        return [json.loads(line) for line in result.stdout.splitlines()]
-
-    def config(self, name: str = "target.json", **settings: t.Any) -> Path:
-        """Write a config file: connection from the test DSN, schema of the test, ``settings``."""
+    def base_settings(self) -> dict[str, t.Any]:
+        """Connection from the test DSN, schema of the test."""
         params = conninfo_to_dict(self.dsn)
-        base = {
+        return {
             "host": params.get("host", "127.0.0.1"),
             "port": int(params.get("port", 5432)),
             "user": params.get("user", "postgres"),
@@ -61,32 +52,16 @@ class Harness:
             "database": params.get("dbname", "postgres"),
             "default_target_schema": self.schema,
         }
-        path = self.folder / name
-        path.write_text(json.dumps({**base, **settings}))
-        return path
 
     def tagged_config(self, application_name: str, **settings: t.Any) -> Path:
         """A config connecting by ``sqlalchemy_url`` with its own application_name, so the
         test can find its session in pg_stat_activity among any others."""
-        params = json.loads(self.config().read_text())
+        params = self.base_settings()
         url = (
             f"postgresql://{params['user']}:{params['password']}@{params['host']}:"
             f"{params['port']}/{params['database']}?application_name={application_name}"
         )
         return self.config("tagged.json", sqlalchemy_url=url, **settings)
-
-    def run(
-        self, stdin: bytes, *args: str, config: Path | None = None, **settings: t.Any
-    ) -> subprocess.CompletedProcess[bytes]:
-        """Run the target once on ``stdin`` (config from ``settings`` unless given)."""
-        config = config or self.config(**settings)
-        return subprocess.run(
-            [self.executable, "--config", str(config), *args],
-            input=stdin,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
 
     def load(self, stdin: bytes, **settings: t.Any) -> subprocess.CompletedProcess[bytes]:
         """Run the target and require success."""
@@ -100,6 +75,19 @@ class Harness:
             quoted = psycopg.sql.Identifier(self.schema).as_string(connection)
             cursor = connection.execute(statement.replace("{schema}", quoted), params)
             return cursor.fetchall() if cursor.description else []
+
+    def rows(self, stream: str) -> list[dict[str, t.Any]]:
+        """Every row of the stream's table (named as the target names it), as JSON values,
+        ordered by the first column; none when the table does not exist."""
+        table = psycopg.sql.Identifier(stream.rsplit("-", 1)[-1]).as_string()
+        if not self.query(f"SELECT to_regclass('{{schema}}.{table}')")[0][0]:
+            return []
+        return [
+            row
+            for (row,) in self.query(
+                f"SELECT to_jsonb(t) FROM (SELECT * FROM {{schema}}.{table} ORDER BY 1) t"
+            )
+        ]
 
     def column_types(self, table: str) -> dict[str, str]:
         rows = self.query(

@@ -18,6 +18,7 @@ SETTINGS = {
     "sqlalchemy_url",
     "default_target_schema",
     "batch_size_rows",
+    "batch_size_bytes",
     "max_batch_age_seconds",
     "validate_records",
     "add_record_metadata",
@@ -106,12 +107,14 @@ def test_unknown_and_mistyped_settings_are_named_with_exit_2(pg):
     result = pg.run(
         b"", batch_size=5, batch_size_rows="10", hard_delete="yes", ssl_mode="sometimes"
     )
-    assert result.returncode == 2
-    stderr = result.stderr.decode()
-    assert "unknown setting 'batch_size'" in stderr
-    assert "'batch_size_rows' must be of type integer" in stderr
-    assert "'hard_delete' must be of type boolean" in stderr
-    assert "'ssl_mode' must be one of" in stderr
+    pg.assert_failed(
+        result,
+        2,
+        "unknown setting 'batch_size'",
+        "'batch_size_rows' must be of type integer",
+        "'hard_delete' must be of type boolean",
+        "'ssl_mode' must be one of",
+    )
 
 
 def test_a_config_meltano_writes_for_meltanolabs_works_unchanged(pg):
@@ -173,11 +176,19 @@ def test_a_bad_url_is_a_configuration_error(pg):
 
 def test_an_unreachable_server_exits_3_naming_it(pg):
     result = pg.run(b"", host="127.0.0.1", port=1)
-    assert result.returncode == 3
-    assert b"cannot connect to Postgres at 127.0.0.1:1" in result.stderr
+    pg.assert_failed(result, 3, "cannot connect to Postgres at 127.0.0.1:1")
 
 
 def test_a_missing_database_is_a_configuration_error(pg):
-    result = pg.run(b"", database="no_such_database_here")
-    assert result.returncode == 2
-    assert b"no_such_database_here" in result.stderr
+    pg.assert_failed(pg.run(b"", database="no_such_database_here"), 2, "no_such_database_here")
+
+
+@pytest.mark.parametrize(
+    ("settings", "exit_code", "reason"),
+    [
+        ({"host": "127.0.0.1", "port": 1}, 3, "cannot connect to Postgres at 127.0.0.1:1"),
+        ({"database": "no_such_database_here"}, 2, "no_such_database_here"),
+    ],
+)
+def test_test_mode_fails_with_the_kit_exit_codes(pg, settings: dict, exit_code: int, reason: str):
+    pg.assert_failed(pg.run(b"", "--test", **settings), exit_code, reason)

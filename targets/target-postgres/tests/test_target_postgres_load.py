@@ -193,14 +193,15 @@ def test_each_state_is_echoed_only_after_its_records_are_committed(pg):
         process.stdin.write(pg.singer(schema, pg.state(0), pg.record("users", id=1)))
         process.stdin.write(pg.singer(pg.state(1), pg.record("users", id=2), pg.state(2)))
         process.stdin.flush()
-        first = json.loads(process.stdout.readline())  # blocks until the target echoes
+        first = [json.loads(process.stdout.readline()) for _ in range(2)]  # blocks on echoes
         visible = pg.query("SELECT id FROM {schema}.users ORDER BY id")
         process.stdin.close()
         rest = [json.loads(line) for line in process.stdout]
         assert process.wait(timeout=60) == 0
-    # The batch of 2 records was committed when the 2nd arrived: the state before it (1) is
-    # echoed then; state 2 came after the commit, so it is echoed at the end.
-    assert first == pg.state(1)["value"]
+    # State 0 (nothing pending) is echoed at once. The batch of 2 records was committed when
+    # the 2nd arrived: the state before it (1) is echoed then; state 2 came after the commit,
+    # with nothing pending, so it is echoed at once too.
+    assert first == [pg.state(0)["value"], pg.state(1)["value"]]
     assert visible == [(1,), (2,)]
     assert rest == [pg.state(2)["value"]]
 

@@ -17,10 +17,14 @@ from typing import Any
 
 import requests
 
-from dativo_ingest.config import SourceConfig
-from dativo_ingest.exceptions import AuthenticationError, ConnectionError, TransientError
-from dativo_ingest.logs import get_logger
-from dativo_ingest.state import IncrementalStateManager
+from dativo_connector_kit.native import (
+    AuthenticationError,
+    ConnectionError,
+    IncrementalStateManager,
+    SourceConfig,
+    TransientError,
+    get_logger,
+)
 
 logger = get_logger(__name__)
 CONNECTOR_TYPE = "http_api"
@@ -96,7 +100,7 @@ class HttpApiExtractor:
         if self.state_manager is None:
             return {}
         return self.state_manager.get_state(
-            tenant_id=self.source_config.tenant_id,  # type: ignore[attr-defined]
+            tenant_id=self.source_config.tenant_id,
             connector_type=CONNECTOR_TYPE,
             object_name=self.object_name,
         )
@@ -104,7 +108,7 @@ class HttpApiExtractor:
     def _save(self, bookmark: dict[str, Any]) -> None:
         if self.state_manager is not None:
             self.state_manager.update_state(
-                tenant_id=self.source_config.tenant_id,  # type: ignore[attr-defined]
+                tenant_id=self.source_config.tenant_id,
                 connector_type=CONNECTOR_TYPE,
                 object_name=self.object_name,
                 state=bookmark,

@@ -17,13 +17,24 @@ from typing import IO, Any
 
 import orjson
 
-from dativo_connector_kit import ConfigurationError, exit_on_error
-from dativo_ingest.catalog.selection import metadata_entry, stream_id
-from dativo_ingest.logs import configure_logging
-from dativo_ingest.native.context import SingerBookmarks, native_source_config
-from dativo_ingest.state import IncrementalStateManager
+from dativo_connector_kit.errors import ConfigurationError, exit_on_error
+from dativo_connector_kit.native.config import SourceConfig
+from dativo_connector_kit.native.state import IncrementalStateManager, SingerBookmarks
 
 PROGRAM = "dativo-native"
+
+
+def stream_id(stream: dict[str, Any]) -> str:
+    """A catalog stream's id (``tap_stream_id``, else ``stream``)."""
+    return str(stream.get("tap_stream_id") or stream.get("stream"))
+
+
+def is_selected(stream: dict[str, Any]) -> bool:
+    """The stream-level ``selected`` of its metadata (breadcrumb ``[]``); true when unset."""
+    for entry in stream.get("metadata", []):
+        if not entry.get("breadcrumb"):
+            return bool(entry.get("metadata", {}).get("selected", True))
+    return True
 
 
 def load_class(entrypoint: str) -> type:
@@ -53,14 +64,14 @@ def catalog_from_objects(discovered: dict[str, Any]) -> dict[str, Any]:
             "stream": obj["name"],
             "key_properties": keys,
             "schema": obj.get("schema") or {"type": "object", "properties": {}},
+            "metadata": [{"breadcrumb": [], "metadata": {"table-key-properties": keys}}],
         }
-        metadata_entry(stream, [])["table-key-properties"] = keys
         streams.append(stream)
     return {"streams": streams}
 
 
 def selected_streams(catalog: dict[str, Any]) -> list[dict[str, Any]]:
-    chosen = [s for s in catalog["streams"] if metadata_entry(s, []).get("selected", True)]
+    chosen = [stream for stream in catalog["streams"] if is_selected(stream)]
     if len(chosen) != 1:
         names = ", ".join(stream_id(s) for s in chosen) or "none"
         raise ConfigurationError(
@@ -95,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     state = read_json(args.state)
     out = sys.stdout.buffer
     bookmarks = SingerBookmarks(state, out)
-    source_config = native_source_config(
+    source_config = SourceConfig.for_run(
         args.entrypoint, read_json(args.config) or {}, incremental=state is not None
     )
     extractor = connector(source_config, IncrementalStateManager(bookmarks))

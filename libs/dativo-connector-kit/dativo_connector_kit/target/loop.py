@@ -1,0 +1,277 @@
+"""The lean targets' message loop: Singer lines in, batches committed through hooks, STATE out.
+
+A target subclasses ``Target`` and implements its destination in four hooks: ``open_stream``
+(a SCHEMA), ``write_record`` (a RECORD that passed the generic checks), ``commit_batch`` (make
+every record written so far durable) and, optionally, ``activate_version`` and ``discard``.
+The loop owns parsing, dispatch, the generic checks, BATCH files, the batch policy and the
+STATE echo: a STATE's value is written on ``out`` only after the commit that covers every
+record before it.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import time
+import typing as t
+from dataclasses import dataclass
+
+import orjson
+
+from dativo_connector_kit.errors import InputError, SchemaError
+from dativo_connector_kit.target.policy import AGE_CHECK_EVERY, BatchPolicy
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+Message = dict[str, t.Any]
+
+_NO_STATE = object()
+_LINE = orjson.OPT_APPEND_NEWLINE
+
+
+class Stream(t.Protocol):
+    """What the loop reads of a target's stream object."""
+
+    name: str
+    key_properties: tuple[str, ...]
+
+
+S = t.TypeVar("S", bound=Stream)
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """A SCHEMA message whose shape the loop checked."""
+
+    stream: str
+    schema: dict[str, t.Any]
+    key_properties: tuple[str, ...]
+    message: Message
+
+
+class Target(t.Generic[S]):
+    """The loop; subclasses implement the hooks (see the module docstring)."""
+
+    program: t.ClassVar[str] = "target"
+
+    def __init__(
+        self, policy: BatchPolicy, out: t.BinaryIO | None = None, err: t.TextIO | None = None
+    ) -> None:
+        """Commit by ``policy``; write confirmed states to ``out`` (default: stdout) and
+        warnings to ``err`` (default: stderr)."""
+        self.policy = policy
+        self.streams: dict[str, S] = {}
+        self.records_committed = 0
+        self._out = sys.stdout.buffer if out is None else out
+        self._err = sys.stderr if err is None else err
+        self._records = 0  # in the open batch
+        self._bytes = 0
+        self._next_check = 1  # the record count at which the policy is checked next
+        self._opened: float | None = None  # when the open batch got its first record or change
+        self._state: object = _NO_STATE
+        self._warned: set[str] = set()
+        self._write = self.write_record
+        self._handlers: dict[str, Callable[[int, Message], None]] = {
+            "SCHEMA": self._on_schema,
+            "STATE": self._on_state,
+            "ACTIVATE_VERSION": self._on_activate_version,
+            "BATCH": self._on_batch,
+        }
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    def open_stream(self, number: int, schema: Schema) -> S:
+        """Return the stream a SCHEMA describes (the known one, unchanged, when nothing
+        changed); commit first when records already written must keep the old schema.
+        Raise ``SchemaError`` when the destination cannot take it."""
+        raise NotImplementedError
+
+    def write_record(self, number: int, stream: S, message: Message, line: bytes) -> None:
+        """Take the record of ``message`` (input line ``number``, raw ``line``; its
+        ``"record"`` is a dict holding the key properties) into the open batch."""
+        raise NotImplementedError
+
+    def commit_batch(self) -> None:
+        """Make every record written since the last commit durable and visible."""
+        raise NotImplementedError
+
+    def activate_version(self, number: int, stream: S, version: int) -> None:
+        """An ACTIVATE_VERSION for a known stream; ignored unless a target overrides it."""
+
+    def discard(self) -> None:
+        """Drop what is not committed, on any failure; nothing unless a target overrides it."""
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def consume(self, lines: Iterable[bytes]) -> None:
+        """Process every line, then commit; on bad input, commit what came before it first.
+
+        The cyclic garbage collector is paused meanwhile and runs after each commit: records
+        have no cycles, and rescanning a batch of them would cost a third of the run."""
+        gc.disable()
+        try:
+            try:
+                self._read(lines)
+            except InputError:
+                self.commit()
+                raise
+            self.commit()
+        except BaseException:
+            self.discard()
+            raise
+        finally:
+            gc.enable()
+
+    def commit(self) -> None:
+        """Commit the open batch (if it holds anything), then echo the latest STATE (if any)."""
+        if self._opened is not None:
+            self.commit_batch()
+            self.records_committed += self._records
+            self._records = self._bytes = 0
+            self._next_check = 1
+            self._opened = None
+            gc.collect()
+        if self._state is not _NO_STATE:
+            self._out.write(orjson.dumps(self._state, option=_LINE))
+            self._out.flush()
+            self._state = _NO_STATE
+
+    def warn(self, warning: str) -> None:
+        """Print ``<program>: warning: <warning>`` on stderr."""
+        print(f"{self.program}: warning: {warning}", file=self._err, flush=True)
+
+    def warn_once(self, topic: str, warning: str) -> None:
+        """``warn``, the first time ``topic`` comes up."""
+        if topic not in self._warned:
+            self._warned.add(topic)
+            self.warn(warning)
+
+    def mark_changed(self) -> None:
+        """Open a batch without a record (a change ``commit_batch`` must make durable)."""
+        if self._opened is None:
+            self._opened = time.monotonic()
+
+    def _read(self, lines: Iterable[bytes]) -> None:
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        on_record, on_other = self._on_record, self._on_other
+        for number, line in enumerate(lines, 1):
+            try:
+                message = loads(line)
+            except decode_error as exc:
+                if line.isspace():
+                    continue
+                raise InputError(number, f"not valid JSON ({exc.msg} at byte {exc.pos})") from None
+            if type(message) is dict and message.get("type") == "RECORD":
+                on_record(number, line, message)
+            else:
+                on_other(number, message)
+
+    def _on_record(self, number: int, line: bytes, message: Message) -> None:
+        """Check a RECORD, hand it to ``write_record`` and apply the batch policy (every
+        record goes through here: it is written for speed)."""
+        try:
+            stream = self.streams[message["stream"]]
+        except (KeyError, TypeError):  # no "stream", an unknown or unhashable one
+            stream = self._known(number, message)
+        record = message.get("record")
+        if type(record) is not dict:
+            raise InputError(number, f'RECORD for stream {stream.name!r} has no "record" object')
+        for key in stream.key_properties:
+            if record.get(key) is None:
+                raise InputError(
+                    number, f"RECORD for stream {stream.name!r} lacks key property {key!r}"
+                )
+        self._write(number, stream, message, line)
+        self._bytes += len(line)
+        self._records += 1
+        if self._records >= self._next_check:
+            self._apply_policy()
+
+    def _apply_policy(self) -> None:
+        """At the batch's first record, and then every ``AGE_CHECK_EVERY`` records (or at
+        ``max_records``): commit when a limit is reached, else schedule the next check."""
+        if self._opened is None:
+            self._opened = time.monotonic()
+        policy, records = self.policy, self._records
+        limit = records >= policy.max_records or self._bytes >= policy.max_bytes
+        if limit or (records > 1 and self._is_old()):
+            self.commit()
+        else:
+            self._next_check = min(
+                policy.max_records, records - records % AGE_CHECK_EVERY + AGE_CHECK_EVERY
+            )
+
+    def _on_other(self, number: int, message: object) -> None:
+        if type(message) is not dict:
+            raise InputError(number, "not a Singer message (expected a JSON object)")
+        kind = message.get("type")
+        if type(kind) is not str:
+            raise InputError(number, 'message has no "type"')
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            handler(number, message)
+        else:
+            self.warn_once(kind, f"input line {number}: ignoring messages of unknown type {kind!r}")
+
+    def _on_schema(self, number: int, message: Message) -> None:
+        name = message.get("stream")
+        if type(name) is not str or not name:
+            raise InputError(number, 'SCHEMA has no "stream"')
+        schema = message.get("schema")
+        if type(schema) is not dict:
+            raise InputError(number, f'SCHEMA for stream {name!r} has no "schema" object')
+        keys = message.get("key_properties") or []
+        if type(keys) is not list or not all(type(key) is str for key in keys):
+            raise InputError(
+                number, f"SCHEMA for stream {name!r}: key_properties must be a list of field names"
+            )
+        previous = self.streams.get(name)
+        try:
+            stream = self.open_stream(number, Schema(name, schema, tuple(keys), message))
+        except SchemaError as exc:
+            raise InputError(number, f"SCHEMA for stream {name!r}: {exc}") from None
+        if stream is not previous:
+            self.streams[name] = stream
+            self.mark_changed()
+
+    def _on_state(self, number: int, message: Message) -> None:
+        if "value" not in message:
+            raise InputError(number, 'STATE has no "value"')
+        self._state = message["value"]
+        if self._records == 0 or self._is_old():
+            self.commit()
+
+    def _on_activate_version(self, number: int, message: Message) -> None:
+        stream = self._known(number, message)
+        version = message.get("version")
+        if type(version) is not int:
+            raise InputError(number, 'ACTIVATE_VERSION has no integer "version"')
+        self.activate_version(number, stream, version)
+
+    def _on_batch(self, number: int, message: Message) -> None:
+        """Each record of each manifest file is handled as a RECORD read at this input line."""
+        from dativo_connector_kit.target.batch_files import batch_records
+
+        name = self._known(number, message).name
+        for url, line_number, line, record in batch_records(number, message):
+            try:
+                self._on_record(number, line, {"type": "RECORD", "stream": name, "record": record})
+            except InputError as exc:
+                where = f"BATCH file {url} line {line_number}"
+                raise InputError(number, f"{where}: {exc.problem}") from None
+
+    def _known(self, number: int, message: Message) -> S:
+        """The stream a message names; its SCHEMA must have come first."""
+        name = message.get("stream")
+        stream = self.streams.get(name) if type(name) is str else None
+        if stream is None:
+            kind = message["type"]
+            if type(name) is not str:
+                raise InputError(number, f'{kind} has no "stream"')
+            raise InputError(number, f"{kind} for stream {name!r} arrived before its SCHEMA")
+        return stream
+
+    def _is_old(self) -> bool:
+        opened = self._opened
+        return opened is not None and time.monotonic() - opened >= self.policy.max_age_seconds

@@ -1,0 +1,41 @@
+"""The native connector API: bookmarks through IncrementalStateManager become STATE lines."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from dativo_connector_kit.native import IncrementalStateManager, SourceConfig
+from dativo_connector_kit.native.state import SingerBookmarks
+
+
+def test_bookmarks_start_from_the_given_state_and_each_update_emits_the_whole_state() -> None:
+    out = io.BytesIO()
+    initial = {"bookmarks": {"acme/csv/orders": {"last_sync_timestamp": "2026-01-01"}}}
+    manager = IncrementalStateManager(SingerBookmarks(initial, out))
+    assert manager.get_state("acme", "csv", "orders") == {"last_sync_timestamp": "2026-01-01"}
+    assert manager.get_state("acme", "csv", "users") == {}
+    assert manager.update_state("acme", "csv", "users", {"id": 7})
+    assert not manager.update_state("acme", "csv", "orders", {})  # empty: never stored
+    (line,) = out.getvalue().splitlines()
+    assert json.loads(line) == {
+        "type": "STATE",
+        "value": {
+            "bookmarks": {
+                "acme/csv/orders": {"last_sync_timestamp": "2026-01-01"},
+                "acme/csv/users": {"id": 7},
+            }
+        },
+    }
+
+
+def test_source_config_reads_the_tenant_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATIVO_TENANT_ID", "acme")
+    config = SourceConfig.for_run("http-api", {"endpoint": "http://x"}, incremental=False)
+    assert config.tenant_id == "acme"
+    assert config.connection == {"endpoint": "http://x"}
+    assert not config.incremental
