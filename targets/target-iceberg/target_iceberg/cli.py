@@ -37,9 +37,11 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
 
     target = Target(settings, _open(settings), sys.stdout.buffer, sys.stderr)
     _guarded(target.consume, lines)
+    written = target.records_committed - target.skipped
+    skipped = f", {target.skipped} skipped as already committed" if target.skipped else ""
     return (
-        f"{target.records_committed} records in {target.flushes} commits to namespace "
-        f"{settings.namespace!r} (run {settings.run_id})"
+        f"{written} records in {target.flushes} commits to namespace {settings.namespace!r} "
+        f"(run {settings.run_id}{skipped})"
     )
 
 

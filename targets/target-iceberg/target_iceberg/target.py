@@ -49,6 +49,7 @@ class Target(KitTarget[Stream]):
         self._settings = settings
         self._catalog = catalog
         self.flushes = 0  # commits of a stream's batch to its table
+        self.skipped = 0  # records an earlier attempt of the run had committed
 
     def open_stream(self, number: int, schema: Schema) -> Stream:
         """The stream's columns and table (created, or evolved to the new columns)."""
@@ -91,6 +92,8 @@ class Target(KitTarget[Stream]):
         progress.received += 1
         if progress.received > progress.committed:
             stream.rows.append(message["record"])
+        else:
+            self.skipped += 1
 
     def commit_batch(self) -> None:
         """Commit each stream's buffered records as one transaction on its table."""
