@@ -33,7 +33,6 @@ def catalog_properties(settings: Settings) -> dict[str, str]:
     properties = dict(settings.catalog)
     if settings.is_local:
         folder = local_folder(settings)
-        folder.mkdir(parents=True, exist_ok=True)
         properties.setdefault("warehouse", folder.absolute().as_uri())
         if "type" not in properties and "uri" not in properties:
             properties["type"] = "sql"
@@ -48,13 +47,22 @@ def local_folder(settings: Settings) -> Path:
     return Path(settings.warehouse.removeprefix("file://"))
 
 
-def open_catalog(settings: Settings) -> Catalog:
-    """Load the catalog and make sure the namespace exists."""
+def uses_default_catalog(settings: Settings) -> bool:
+    """Whether the catalog is the default SQLite file in a local warehouse."""
+    return settings.is_local and not settings.catalog
+
+
+def open_catalog(settings: Settings, *, create_namespace: bool = True) -> Catalog:
+    """Load the catalog (creating a local warehouse folder first) and, unless told otherwise,
+    make sure the namespace exists."""
     from pyiceberg.catalog import load_catalog
 
+    if settings.is_local:
+        local_folder(settings).mkdir(parents=True, exist_ok=True)
     try:
         catalog = load_catalog(settings.catalog_name, **catalog_properties(settings))
-        catalog.create_namespace_if_not_exists(settings.namespace)
+        if create_namespace:
+            catalog.create_namespace_if_not_exists(settings.namespace)
     except ValueError as exc:  # pyiceberg's word for a bad property
         raise ConfigurationError(f"catalog: {exc}") from exc
     return catalog

@@ -7,6 +7,7 @@ import typing as t
 
 from dativo_connector_kit import target_cli
 from target_iceberg.about import ABOUT
+from target_iceberg.catalog import open_catalog
 from target_iceberg.settings import Settings, load_settings
 
 DESCRIPTION = (
@@ -21,13 +22,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _test(settings: Settings) -> str:
-    """Reach the catalog (creating the namespace if missing) and list its tables."""
-    catalog = _open(settings)
+    """Reach the catalog and list the namespace's tables, creating no namespace or table (a
+    default catalog not created yet: its warehouse folder must be writable)."""
+    from target_iceberg.catalog import DEFAULT_CATALOG_FILE, local_folder, uses_default_catalog
+
+    folder = local_folder(settings)
+    if uses_default_catalog(settings) and not (folder / DEFAULT_CATALOG_FILE).exists():
+        from dativo_connector_kit.target import writable_folder
+
+        return writable_folder(folder)
+    catalog = _guarded(open_catalog, settings, create_namespace=False)
+    reached = f"catalog {settings.catalog_name!r} reached"
+    if not _guarded(catalog.namespace_exists, settings.namespace):
+        return f"{reached}; namespace {settings.namespace!r} is created by the first run"
     tables = _guarded(catalog.list_tables, settings.namespace)
-    return (
-        f"catalog {settings.catalog_name!r} reached; namespace {settings.namespace!r} holds "
-        f"{len(tables)} tables"
-    )
+    return f"{reached}; namespace {settings.namespace!r} holds {len(tables)} tables"
 
 
 def _run(settings: Settings, lines: t.BinaryIO) -> str:
@@ -35,7 +44,8 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
     # --about and --version do not need.
     from target_iceberg.target import Target
 
-    target = Target(settings, _open(settings), sys.stdout.buffer, sys.stderr)
+    catalog = _guarded(open_catalog, settings)
+    target = Target(settings, catalog, sys.stdout.buffer, sys.stderr)
     _guarded(target.consume, lines)
     written = target.records_committed - target.skipped
     skipped = f", {target.skipped} skipped as already committed" if target.skipped else ""
@@ -45,22 +55,16 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
     )
 
 
-def _open(settings: Settings) -> t.Any:
-    from target_iceberg.catalog import open_catalog
-
-    return _guarded(open_catalog, settings)
-
-
 R = t.TypeVar("R")
 
 
-def _guarded(call: t.Callable[..., R], *args: t.Any) -> R:
+def _guarded(call: t.Callable[..., R], *args: t.Any, **kwargs: t.Any) -> R:
     """Run ``call``, classifying I/O and database failures as connector errors."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from target_iceberg.catalog import as_connector_error
 
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except (OSError, SQLAlchemyError) as exc:
         raise as_connector_error(exc) from exc
