@@ -161,7 +161,7 @@ def validate(config: dict[str, t.Any]) -> Settings:
     errors = problems(config, SCHEMA)
     values = with_defaults(config, SCHEMA)
     partitions: dict[str, tuple[PartitionField, ...]] = {}
-    if not any("'partition_spec'" in error for error in errors):
+    if values["partition_spec"] and not any("'partition_spec'" in error for error in errors):
         partitions = _partition_spec(values["partition_spec"], errors)
     if not any("'table_names'" in error for error in errors):
         errors += _table_name_problems(values["table_names"])

@@ -46,6 +46,15 @@ def open_table(
     return table
 
 
+def spec_of(table: Table) -> list[tuple[str, str]]:
+    """The table's partition fields as (source column, transform) pairs."""
+    schema = table.schema()
+    return [
+        (schema.find_column_name(field.source_id) or "?", str(field.transform))
+        for field in table.spec().fields
+    ]
+
+
 def _create(
     catalog: Catalog,
     identifier: tuple[str, str],

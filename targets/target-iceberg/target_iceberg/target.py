@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from dativo_connector_kit.target import SchemaError
 from dativo_connector_kit.target import Target as KitTarget
 from target_iceberg.ledger import Progress
-from target_iceberg.tables import arrow_schema, open_table
+from target_iceberg.tables import arrow_schema, open_table, spec_of
 from target_iceberg.writes import write
 from target_parquet.columns import Column, columns_from_schema
 from target_parquet.convert import BatchConverter
@@ -64,12 +64,19 @@ class Target(KitTarget[Stream]):
             return previous
         if previous and previous.rows:
             self.commit()
+        partitions = self._settings.partitions_for(name)
         table = open_table(
             self._catalog,
             (self._settings.namespace, self._table_name(name)),
             arrow_schema(columns),
-            self._settings.partitions_for(name),
+            partitions,
         )
+        if (wanted := [(p.field, p.transform) for p in partitions]) != (found := spec_of(table)):
+            self.warn_once(
+                f"spec {name}",
+                f"table {'.'.join(table.name())} is partitioned by {found or 'nothing'}, not "
+                f"{wanted or 'nothing'}: partition_spec applies to the tables the target creates",
+            )
         progress = previous.progress if previous else Progress.of(table, self._settings.run_id)
         if progress.committed and not previous:
             self.warn(

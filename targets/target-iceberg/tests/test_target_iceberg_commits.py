@@ -129,6 +129,14 @@ def test_partition_spec_day_and_bucket(iceberg):
     rows = _by_id(iceberg.rows())
     assert rows[0] == {"id": 1, "ts": dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)}
 
+    # the spec applies to tables the target creates: an existing table keeps its own
+    later = iceberg.run(iceberg.encode(iceberg.schema(**props), iceberg.record(id_=7, ts=None)))
+    assert later.returncode == 0, later.stderr.decode()
+    assert (
+        b"table default.users is partitioned by [('ts', 'day'), ('id', 'bucket[4]')], not "
+        b"nothing: partition_spec applies to the tables the target creates" in later.stderr
+    )
+
 
 def test_a_misfit_value_is_an_error_naming_stream_key_and_field(iceberg):
     result = iceberg.run(
