@@ -130,7 +130,9 @@ def test_partition_spec_day_and_bucket(iceberg):
     assert rows[0] == {"id": 1, "ts": dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)}
 
     # the spec applies to tables the target creates: an existing table keeps its own
-    later = iceberg.run(iceberg.encode(iceberg.schema(**props), iceberg.record(id_=7, ts=None)))
+    later = iceberg.run(
+        iceberg.encode(iceberg.schema(**props), iceberg.record(id_=7, ts="2024-02-01T00:00:00Z"))
+    )
     assert later.returncode == 0, later.stderr.decode()
     assert (
         b"table default.users is partitioned by [('ts', 'day'), ('id', 'bucket[4]')], not "
