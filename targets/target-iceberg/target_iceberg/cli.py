@@ -6,7 +6,7 @@ import gc
 import sys
 import typing as t
 
-from dativo_connector_kit import target_cli
+from dativo_connector_kit import TransientError, target_cli
 from target_iceberg.about import ABOUT
 from target_iceberg.catalog import open_catalog
 from target_iceberg.settings import Settings, load_settings
@@ -64,7 +64,9 @@ R = t.TypeVar("R")
 
 
 def _guarded(call: t.Callable[..., R], *args: t.Any, **kwargs: t.Any) -> R:
-    """Run ``call``, classifying I/O and database failures as connector errors."""
+    """Run ``call``, classifying I/O, database and concurrent-commit failures as connector
+    errors (a commit that lost a race with another writer is retryable)."""
+    from pyiceberg.exceptions import CommitFailedException
     from sqlalchemy.exc import SQLAlchemyError
 
     from target_iceberg.catalog import as_connector_error
@@ -73,3 +75,8 @@ def _guarded(call: t.Callable[..., R], *args: t.Any, **kwargs: t.Any) -> R:
         return call(*args, **kwargs)
     except (OSError, SQLAlchemyError) as exc:
         raise as_connector_error(exc) from exc
+    except CommitFailedException as exc:
+        raise TransientError(
+            f"another writer committed to the table first ({exc}); nothing of this batch "
+            "was committed: rerun"
+        ) from exc
