@@ -77,6 +77,6 @@ def _guarded(call: t.Callable[..., R], *args: t.Any, **kwargs: t.Any) -> R:
         raise as_connector_error(exc) from exc
     except CommitFailedException as exc:
         raise TransientError(
-            f"another writer committed to the table first ({exc}); nothing of this batch "
-            "was committed: rerun"
+            f"other writers kept committing to the table first, through pyiceberg's commit "
+            f"retries ({exc}); nothing of this batch was committed: rerun"
         ) from exc

@@ -7,7 +7,9 @@
 - ``upsert``: pyiceberg's ``upsert``; rows whose key exists and whose values changed are
   rewritten (``delete``/``overwrite``), new keys appended: 0 to 3 snapshots, one commit.
 
-Every snapshot carries the flush's marks (``ledger``). Upsert keeps the last record of a key
+A commit that loses a race with another writer is redone by pyiceberg on the reloaded table
+(table properties ``commit.retry.*``, 4 retries by default). Every snapshot carries the flush's
+marks (``ledger``). Upsert keeps the last record of a key
 within the batch. Its cost grows with the batch: it scans the table for the batch's keys and
 compares matched rows value by value in Python, so large upserts are much slower than appends
 (see the README).

@@ -4,6 +4,7 @@ flush, marked with the run id, the batch sequence and the stream's record count.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from pyiceberg.transforms import BucketTransform, DayTransform
 
@@ -150,3 +151,28 @@ def test_a_misfit_value_is_an_error_naming_stream_key_and_field(iceberg):
     )
     assert iceberg.echoed(result) == []
     assert iceberg.rows() == []
+
+
+def test_a_commit_racing_another_writer_is_redone_on_the_new_table(iceberg):
+    """Writer A opens the table, writer B commits to it, then A commits on its stale view:
+    pyiceberg's commit retry redoes A's commit on the reloaded table; both batches land."""
+    assert iceberg.run(iceberg.encode(iceberg.schema(), iceberg.record(id_=1))).returncode == 0
+    writer_a = iceberg.start(run_id="a")
+    try:
+        writer_a.stdin.write(iceberg.encode(iceberg.schema(), iceberg.state(0)))
+        writer_a.stdin.flush()
+        assert json.loads(writer_a.stdout.readline()) == iceberg.state(0)["value"]  # opened
+        writer_a.stdin.write(iceberg.encode(iceberg.record(id_=2), iceberg.state(2)))
+        writer_b = iceberg.run(iceberg.encode(iceberg.schema(), iceberg.record(id_=3)))
+        assert writer_b.returncode == 0, writer_b.stderr.decode()
+        writer_a.stdin.close()
+        assert json.loads(writer_a.stdout.readline()) == iceberg.state(2)["value"]
+        assert writer_a.wait(timeout=60) == 0, (iceberg.folder / "stderr.txt").read_text()
+    finally:
+        writer_a.kill()
+        writer_a.wait(timeout=30)
+        writer_a.stdout.close()
+    stderr = (iceberg.folder / "stderr.txt").read_text()
+    assert "Commit failed due to a concurrent update, retrying (1/4)" in stderr  # the race
+    assert sorted(row["id"] for row in iceberg.rows()) == [1, 2, 3]
+    assert [mark[1] for mark in iceberg.marks()][-1] == "a"  # A committed last, on top of B
