@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from dativo_connector_kit.target import Message, Schema
-    from target_iceberg.settings import Settings
+    from target_iceberg.settings import PartitionField, Settings
 
 
 @dataclass
@@ -71,12 +71,7 @@ class Target(KitTarget[Stream]):
             arrow_schema(columns),
             partitions,
         )
-        if (wanted := [(p.field, p.transform) for p in partitions]) != (found := spec_of(table)):
-            self.warn_once(
-                f"spec {name}",
-                f"table {'.'.join(table.name())} is partitioned by {found or 'nothing'}, not "
-                f"{wanted or 'nothing'}: partition_spec applies to the tables the target creates",
-            )
+        self._check_spec(name, table, partitions)
         progress = previous.progress if previous else Progress.of(table, self._settings.run_id)
         if progress.committed and not previous:
             self.warn(
@@ -118,6 +113,15 @@ class Target(KitTarget[Stream]):
             stream.table = write(stream.table, method, data, stream.key_properties, marks)
             progress.committed_through()
             self.flushes += 1
+
+    def _check_spec(self, name: str, table: Table, partitions: tuple[PartitionField, ...]):
+        """Warn (once) when an existing table is partitioned otherwise than configured."""
+        if (wanted := [(p.field, p.transform) for p in partitions]) != (found := spec_of(table)):
+            self.warn_once(
+                f"spec {name}",
+                f"table {'.'.join(table.name())} is partitioned by {found or 'nothing'}, not "
+                f"{wanted or 'nothing'}: partition_spec applies to the tables the target creates",
+            )
 
     def _table_name(self, stream: str) -> str:
         name = self._settings.table_for(stream)
