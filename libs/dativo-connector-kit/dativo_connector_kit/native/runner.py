@@ -19,6 +19,7 @@ import orjson
 
 from dativo_connector_kit.errors import ConfigurationError, exit_on_error
 from dativo_connector_kit.native.config import SourceConfig
+from dativo_connector_kit.native.logs import configure_logging
 from dativo_connector_kit.native.state import IncrementalStateManager, SingerBookmarks
 
 PROGRAM = "dativo-native"

@@ -1,0 +1,133 @@
+"""target-iceberg on the connector kit's loop: records buffered per stream, converted to Arrow
+(target-parquet's typed conversion, strict), committed as one snapshot per stream per flush."""
+
+from __future__ import annotations
+
+import typing as t
+from dataclasses import dataclass, field
+
+from dativo_connector_kit.target import SchemaError
+from dativo_connector_kit.target import Target as KitTarget
+from target_iceberg.ledger import Progress
+from target_iceberg.tables import arrow_schema, open_table, spec_of
+from target_iceberg.writes import write
+from target_parquet.columns import Column, columns_from_schema
+from target_parquet.convert import BatchConverter
+
+if t.TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table
+
+    from dativo_connector_kit.target import Message, Schema
+    from target_iceberg.settings import PartitionField, Settings
+
+
+@dataclass
+class Stream:
+    """A stream's table, schema, converter and the records buffered since the last commit."""
+
+    name: str
+    table: Table
+    columns: dict[str, Column]
+    key_properties: tuple[str, ...]
+    converter: BatchConverter
+    progress: Progress
+    rows: list[dict[str, t.Any]] = field(default_factory=list)
+
+
+class Target(KitTarget[Stream]):
+    """Buffers records per stream; a commit converts each stream's records to one Arrow table
+    and commits it to the stream's Iceberg table in one transaction, marked with the run id
+    and batch sequence (see ``ledger``). A SCHEMA that changes a stream with buffered records
+    commits them first."""
+
+    program = "target-iceberg"
+
+    def __init__(self, settings: Settings, catalog: Catalog, out: t.BinaryIO, err: t.TextIO):
+        """Write into tables of ``catalog``, states to ``out``, warnings to ``err``."""
+        super().__init__(settings.batch, out, err)
+        self._settings = settings
+        self._catalog = catalog
+        self.flushes = 0  # commits of a stream's batch to its table
+        self.skipped = 0  # records an earlier attempt of the run had committed
+
+    def open_stream(self, number: int, schema: Schema) -> Stream:
+        """The stream's columns and table (created, or evolved to the new columns)."""
+        name, keys = schema.stream, schema.key_properties
+        columns = columns_from_schema(schema.schema, self._settings.nested_as_json)
+        if missing := [key for key in keys if key not in columns]:
+            raise SchemaError(f"key properties {missing} are not in the schema")
+        if self._settings.load_method == "upsert" and not keys:
+            raise SchemaError("load_method upsert needs key properties, and the stream has none")
+        previous = self.streams.get(name)
+        if previous and previous.columns == columns and previous.key_properties == keys:
+            return previous
+        if previous and previous.rows:
+            self.commit()
+        partitions = self._settings.partitions_for(name)
+        table = open_table(
+            self._catalog,
+            (self._settings.namespace, self._table_name(name)),
+            arrow_schema(columns),
+            partitions,
+        )
+        self._check_spec(name, table, partitions)
+        progress = previous.progress if previous else Progress.of(table, self._settings.run_id)
+        if progress.committed and not previous:
+            self.warn(
+                f"stream {name!r}: run {self._settings.run_id} already committed "
+                f"{progress.committed} records to {'.'.join(table.name())}; skipping them"
+            )
+        converter = BatchConverter(
+            name,
+            columns,
+            keys,
+            validate=True,  # a table has one type per column: a misfit is an error
+            closed=schema.schema.get("additionalProperties") is False,
+            warn=self.warn,
+        )
+        return Stream(name, table, columns, keys, converter, progress)
+
+    def write_record(self, number: int, stream: Stream, message: Message, line: bytes) -> None:
+        """Buffer the record until the commit (unless an earlier attempt committed it)."""
+        progress = stream.progress
+        progress.received += 1
+        if progress.received > progress.committed:
+            stream.rows.append(message["record"])
+        else:
+            self.skipped += 1
+
+    def commit_batch(self) -> None:
+        """Commit each stream's buffered records as one transaction on its table."""
+        for stream in self.streams.values():
+            if not stream.rows:
+                continue
+            rows, stream.rows = stream.rows, []
+            data = stream.converter.table(rows)
+            del rows  # the records' Python objects are no longer needed
+            progress = stream.progress
+            marks = progress.marks(self._settings.run_id)
+            method = self._settings.load_method
+            if method == "overwrite" and progress.batches:
+                method = "append"  # the run's first flush replaced the rows already
+            stream.table = write(stream.table, method, data, stream.key_properties, marks)
+            progress.committed_through()
+            self.flushes += 1
+
+    def _check_spec(self, name: str, table: Table, partitions: tuple[PartitionField, ...]):
+        """Warn (once) when an existing table is partitioned otherwise than configured."""
+        if (wanted := [(p.field, p.transform) for p in partitions]) != (found := spec_of(table)):
+            self.warn_once(
+                f"spec {name}",
+                f"table {'.'.join(table.name())} is partitioned by {found or 'nothing'}, not "
+                f"{wanted or 'nothing'}: partition_spec applies to the tables the target creates",
+            )
+
+    def _table_name(self, stream: str) -> str:
+        name = self._settings.table_for(stream)
+        if "/" in name or name.startswith("."):
+            raise SchemaError(
+                f"the stream name cannot be a table name; map it with table_names: "
+                f'{{"{stream}": "..."}}'
+            )
+        return name
