@@ -58,7 +58,9 @@ def test_connectors_installed_by_make_setup_are_the_ones_dativo_uses(env):
     )
     assert listed.returncode == 0, listed.stderr
     installed = {
-        line.split()[0]: line.split()[4] for line in listed.stdout.splitlines() if "dativo*" in line
+        line.split()[0]: line.split()[-2]  # INSTALLED, before LISTED BY
+        for line in listed.stdout.splitlines()
+        if "dativo*" in line
     }
     assert installed["tap-csv"] == installed["target-jsonl"] == "yes"
     assert (

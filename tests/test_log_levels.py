@@ -15,7 +15,8 @@ import pytest
 from dativo_ingest.logs.runlog import prune_logs
 from dativo_ingest.pipeline.stderr import StderrTail, read_level
 
-NATIVE = str(Path(sys.executable).with_name("dativo-native"))
+# dativo-native, as a native connector's environment runs it (the kit is importable here)
+NATIVE = [sys.executable, "-m", "dativo_connector_kit.native.runner"]
 
 DEBUG, INFO, WARNING, ERROR, CRITICAL = (
     logging.DEBUG,
@@ -146,7 +147,7 @@ def test_retention_removes_only_logs_older_than_the_setting(tmp_path: Path):
 
 def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path):
     (tmp_path / "noisy.py").write_text(
-        "from dativo_ingest.logs import get_logger\n"
+        "from dativo_connector_kit.native import get_logger\n"
         "log = get_logger('noisy')\n"
         "class Noisy:\n"
         "    def __init__(self, source_config, state_manager=None): pass\n"
@@ -157,7 +158,7 @@ def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path
     )
     (tmp_path / "config.json").write_text("{}")
     result = subprocess.run(
-        [NATIVE, "--entrypoint", "noisy:Noisy", "--config", tmp_path / "config.json", "--test"],
+        [*NATIVE, "--entrypoint", "noisy:Noisy", "--config", tmp_path / "config.json", "--test"],
         env={**os.environ, "PYTHONPATH": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -165,4 +166,4 @@ def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     levels = [read_level(line) for line in result.stderr.splitlines()[:2]]
-    assert levels == [(WARNING, "the API is slow"), (INFO, "checked")]
+    assert levels == [(WARNING, "noisy: the API is slow"), (INFO, "noisy: checked")]

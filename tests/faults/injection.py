@@ -64,7 +64,7 @@ def inject(
     log = pipeline.folder / f"run-{runs_before:03d}-{fault_name}.log"
     with open(log, "wb") as stderr:
         run = subprocess.Popen(
-            [DATIVO, "run", str(job), "--grace-seconds", GRACE],
+            [DATIVO, "-v", "run", str(job), "--grace-seconds", GRACE],
             env=env_for(pipeline, env),
             cwd=pipeline.folder,
             stdout=subprocess.DEVNULL,
@@ -87,7 +87,7 @@ def inject(
         reruns += 1
         with open(pipeline.folder / f"rerun-{runs_before:03d}-{reruns}.log", "wb") as stderr:
             subprocess.run(
-                [DATIVO, "run", str(job), "--grace-seconds", GRACE],
+                [DATIVO, "-v", "run", str(job), "--grace-seconds", GRACE],
                 env=env_for(pipeline, env),
                 cwd=pipeline.folder,
                 stdout=subprocess.DEVNULL,

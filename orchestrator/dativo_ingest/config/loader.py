@@ -121,7 +121,10 @@ def load_job(
     target = _connector(spec.target, "target", base, registry, problems)
     for side, connector in (("source", source), ("target", target)):
         if connector is not None and connector.spec is not None:
-            settings = registry_settings(connector.spec.settings)
+            # a public catalogue's "required" is derived, not tested: the connector's own
+            # --about (checked after install) decides for index entries
+            curated = connector.spec.catalogue is None
+            settings = registry_settings(connector.spec.settings, with_required=curated)
             problems += settings_problems(connector.config, settings, f"{side}.config")
     catalog = None
     if spec.source.catalog is not None:

@@ -92,16 +92,17 @@ def _numeric(text: str, kind: str) -> bool:
     return True
 
 
-def registry_settings(settings: list[Setting]) -> SettingsSpec:
-    """The registry's settings of a connector: types and required keys; the list may be
-    partial, so other keys are not errors. A dotted setting (``auth.token``) is checked as its
-    top-level key, an object; a kind the catalogue does not state accepts any value."""
+def registry_settings(settings: list[Setting], with_required: bool = True) -> SettingsSpec:
+    """The registry's settings of a connector: types and (``with_required``) required keys;
+    the list may be partial, so other keys are not errors. A dotted setting (``auth.token``) is
+    checked as its top-level key, an object; a kind the catalogue does not state accepts any
+    value."""
     types: dict[str, tuple[str, ...]] = {}
     required: set[str] = set()
     for setting in settings:
         top, dot, _ = setting.name.partition(".")
         kinds = ("object",) if dot else (setting.kind,) if setting.kind else ()
         types.setdefault(top, kinds)
-        if setting.required:
+        if setting.required and with_required:
             required.add(top)
     return SettingsSpec(types, frozenset(required))

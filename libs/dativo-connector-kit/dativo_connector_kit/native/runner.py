@@ -133,3 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     out.flush()
     print(f"{PROGRAM}: {count} records from {name}", file=sys.stderr)
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
