@@ -95,12 +95,15 @@ class Pipeline:
 
 def _bookmark_of(value: Any) -> int:
     """Singer (``replication_key_value``), fake Airbyte (``last_id``), or Airbyte per-stream
-    state wrapped by dativo: the id it names."""
+    state wrapped by dativo: the id the next run resumes from. singer-sdk's
+    ``progress_markers`` (an unsorted stream's progress, not yet a bookmark) do not count."""
     found: list[int] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for key, inner in node.items():
+                if key == "progress_markers":
+                    continue
                 if key in ("replication_key_value", "last_id") and not isinstance(inner, dict):
                     found.append(int(inner))
                 else:
