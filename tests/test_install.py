@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 
@@ -25,3 +26,21 @@ def test_failed_install_leaves_nothing_half_built(tmp_path):
         env.ensure()
     assert "No solution found" in str(caught.value) or "not found" in str(caught.value)
     assert not env.path.exists()
+
+
+def test_processes_installing_the_same_environment_take_turns(tmp_path):
+    """Four processes ensure one environment at once: one builds it, the others reuse it
+    (uv refuses to create a virtual environment over one being built)."""
+    code = (
+        "import sys; from pathlib import Path; from dativo_ingest.install import ConnectorEnv; "
+        "ConnectorEnv(Path(sys.argv[1]), ('six==1.16.0',)).ensure()"
+    )
+    path = tmp_path / "env"
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    outcomes = [(p.returncode, err) for p, err in zip(processes, errors, strict=True)]
+    assert outcomes == [(0, "")] * 4
+    assert ConnectorEnv(path, ("six==1.16.0",)).is_complete

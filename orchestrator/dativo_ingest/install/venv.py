@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dativo_ingest.exceptions import DativoError
+from dativo_ingest.filelock import LockWaitTimeoutError, exclusive
 
 _COMPLETE_MARKER = ".dativo-installed"
 _OUTPUT_TAIL = 3000
+INSTALL_WAIT_SECONDS = 1800.0  # how long a second process waits for the same install
 
 
 class InstallError(DativoError):
@@ -47,9 +49,23 @@ class ConnectorEnv:
         return self.path / "bin" / name
 
     def ensure(self) -> ConnectorEnv:
-        """Build the environment unless a complete one is there; a failed build is removed."""
+        """Build the environment unless a complete one is there; a failed build is removed.
+        Processes installing the same environment take turns; the later ones reuse it."""
         if self.is_complete:
             return self
+        lock = self.path.with_name(f".{self.path.name}.lock")
+        try:
+            with exclusive(lock, INSTALL_WAIT_SECONDS):
+                if not self.is_complete:
+                    self._build()
+        except LockWaitTimeoutError:
+            raise InstallError(
+                f"another dativo has been installing {self.path} for "
+                f"{INSTALL_WAIT_SECONDS:.0f}s (lock {lock}); try again when it is done"
+            ) from None
+        return self
+
+    def _build(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         uv = _uv()
         steps = [
@@ -74,4 +90,3 @@ class ConnectorEnv:
                     f"installing {' '.join(self.requirements)} into {self.path} failed:\n{output}"
                 )
         (self.path / _COMPLETE_MARKER).touch()
-        return self

@@ -270,8 +270,12 @@ def remove_orphans(api: docker.APIClient) -> list[str]:
     removed = []
     for container in found:
         if not _owner_alive(container.get("Labels") or {}):
-            with contextlib.suppress(docker.errors.NotFound):
+            try:
                 api.remove_container(container["Id"], force=True)
+            except docker.errors.APIError as exc:
+                # 404: gone already; 409: another dativo is removing it right now
+                if exc.status_code not in (404, 409):
+                    raise
             removed.append(",".join(container.get("Names") or [container["Id"][:12]]))
     if removed:
         log.info("removed %d container(s) left by a dativo that died: %s", len(removed), removed)

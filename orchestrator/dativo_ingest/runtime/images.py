@@ -13,7 +13,6 @@ reachable).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import re
 import shutil
@@ -25,12 +24,13 @@ import tomllib
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import docker
 import requests
 
 from dativo_ingest.exceptions import DativoError
+from dativo_ingest.filelock import LockWaitTimeoutError, exclusive
 from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logs import get_logger
 from dativo_ingest.registry import ConnectorSpec
@@ -291,24 +291,11 @@ def _build_lock() -> Iterator[None]:
     """One image build at a time on this machine: concurrent runs wait (at most
     ``BUILD_SECONDS``), then reuse what was built."""
     path = Path(tempfile.gettempdir()) / f"dativo-image-build-{os.geteuid()}.lock"
-    with open(path, "a") as lock:
-        deadline = time.monotonic() + BUILD_SECONDS
-        while not _try_lock(lock):
-            if time.monotonic() > deadline:
-                raise DockerError(
-                    f"another dativo has been building images for {BUILD_SECONDS:.0f}s "
-                    f"(lock {path}); try again when it is done"
-                )
-            time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _try_lock(lock: IO[str]) -> bool:
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+        with exclusive(path, BUILD_SECONDS):
+            yield
+    except LockWaitTimeoutError:
+        raise DockerError(
+            f"another dativo has been building images for {BUILD_SECONDS:.0f}s "
+            f"(lock {path}); try again when it is done"
+        ) from None
