@@ -214,6 +214,8 @@ def project(tmp_path: Path, pg_state_url: str) -> Iterator[dict[str, Any]]:
         },
         {"executable": FAKE_TARGET, "config": {}},
     )
+    # a project: connectors run in its root, so `out/<job>` lands beside jobs/, on any worker
+    (tmp_path / "dativo.yaml").write_text("home: .dativo\n")
     home = tmp_path / ".dativo"
     env = {
         **os.environ,

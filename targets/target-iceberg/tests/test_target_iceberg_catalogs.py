@@ -4,17 +4,14 @@ tests use), and `--test`/config errors."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
-import time
 import typing as t
 
 import pyarrow.fs as pafs
 import pytest
 
-MOTO = ("moto[server]==5.2.5", "moto_server")
+from dativo_connector_kit.testing.s3 import MOTO, moto_server
+
 S3 = {"aws_access_key_id": "test-key", "aws_secret_access_key": "test-secret"}
 S3_REGION = "us-east-1"
 
@@ -90,38 +87,8 @@ def test_bad_settings_are_named(iceberg):
         assert problem in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _moto(executable: str) -> t.Iterator[str]:
-    """Run moto's S3 server on a free port of 127.0.0.1; yield its endpoint URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [executable, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the S3 server did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def test_s3_warehouse(iceberg, pypi_connector, tmp_path):
-    with _moto(pypi_connector(*MOTO)) as endpoint:
+    with moto_server(pypi_connector(*MOTO)) as endpoint:
         filesystem = pafs.S3FileSystem(
             access_key=S3["aws_access_key_id"],
             secret_key=S3["aws_secret_access_key"],

@@ -3,19 +3,15 @@ from PyPI into its own environment (no MinIO binary can be fetched here)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import socket
-import subprocess
-import time
 import typing as t
 
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pytest
 
-MOTO = ("moto[server]==5.2.5", "moto_server")
+from dativo_connector_kit.testing.s3 import MOTO, free_port, moto_server
+
 CREDENTIALS = {
     "aws_access_key_id": "test-key",
     "aws_secret_access_key": "test-secret",
@@ -23,41 +19,10 @@ CREDENTIALS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _server(executable: str, **environment: str) -> t.Iterator[str]:
-    """Run moto's S3 server on a free port of 127.0.0.1; yield its endpoint URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [executable, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, **environment},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the S3 server did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint(pypi_connector) -> t.Iterator[str]:
     """An S3 server accepting any credentials, with the bucket ``lake``."""
-    with _server(pypi_connector(*MOTO)) as endpoint:
+    with moto_server(pypi_connector(*MOTO)) as endpoint:
         _filesystem(endpoint, allow_bucket_creation=True).create_dir("lake")
         yield endpoint
 
@@ -120,7 +85,7 @@ def test_an_unreachable_endpoint_is_a_connection_error(parquet):
     result = parquet.run(
         b"",
         destination_path="s3://lake/x",
-        s3_endpoint_url=f"http://127.0.0.1:{_free_port()}",
+        s3_endpoint_url=f"http://127.0.0.1:{free_port()}",
         **CREDENTIALS,
     )
     assert result.returncode == 3
@@ -128,7 +93,7 @@ def test_an_unreachable_endpoint_is_a_connection_error(parquet):
 
 
 def test_refused_credentials_are_an_authentication_error(parquet, pypi_connector):
-    with _server(pypi_connector(*MOTO), INITIAL_NO_AUTH_ACTION_COUNT="0") as endpoint:
+    with moto_server(pypi_connector(*MOTO), INITIAL_NO_AUTH_ACTION_COUNT="0") as endpoint:
         result = parquet.run(
             b"", destination_path="s3://lake/x", s3_endpoint_url=endpoint, **CREDENTIALS
         )
