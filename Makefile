@@ -34,7 +34,7 @@ test: setup
 	scripts/postgres-test-setup.sh
 	ruff check .
 	ruff format --check .
-	pytest
+	pytest -n 4 --dist loadfile   # files spread over 4 workers; a file stays on one
 
 bench: setup
 	$(VENV)/bin/python bench/relay_bench.py
