@@ -172,4 +172,3 @@ def test_a_selection_problem_is_exit_2_before_anything_starts(project, dativo, s
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert not (project / "sel").exists()  # the target never started
-
