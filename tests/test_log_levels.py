@@ -146,7 +146,7 @@ def test_retention_removes_only_logs_older_than_the_setting(tmp_path: Path):
 
 def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path):
     (tmp_path / "noisy.py").write_text(
-        "from dativo_ingest.logs import get_logger\n"
+        "from dativo_connector_kit.native import get_logger\n"
         "log = get_logger('noisy')\n"
         "class Noisy:\n"
         "    def __init__(self, source_config, state_manager=None): pass\n"
@@ -165,4 +165,4 @@ def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path
     )
     assert result.returncode == 0, result.stderr
     levels = [read_level(line) for line in result.stderr.splitlines()[:2]]
-    assert levels == [(WARNING, "the API is slow"), (INFO, "checked")]
+    assert levels == [(WARNING, "noisy: the API is slow"), (INFO, "noisy: checked")]

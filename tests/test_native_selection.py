@@ -18,7 +18,9 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from dativo_connector_kit.native import IncrementalStateManager, SourceConfig
+from dativo_connector_kit.native import IncrementalStateManager, SourceConfig, get_logger
+
+logger = get_logger(__name__)
 
 TYPES = {"INTEGER": "integer", "TEXT": "string", "REAL": "number"}
 
@@ -36,6 +38,8 @@ class SqliteExtractor:
         return str(self.source_config.object)
 
     def extract(self) -> Iterator[list[dict[str, Any]]]:
+        logger.info("reading table %s", self.table())
+        logger.debug("sqlite %s", sqlite3.sqlite_version)
         cursor = self.db.execute(f"SELECT * FROM {self.table()} ORDER BY id")
         names = [c[0] for c in cursor.description]
         yield [dict(zip(names, row)) for row in cursor]
@@ -172,3 +176,19 @@ def test_a_selection_problem_is_exit_2_before_anything_starts(project, dativo, s
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert not (project / "sel").exists()  # the target never started
+
+
+def test_extractor_logs_reach_the_run_log_at_the_level_asked_for(project, dativo):
+    path = job(project, "sqlite-native", ["products"], "logged")
+    quiet = dativo("run", path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert "reading table products" not in quiet.stderr  # connectors' INFO: in the run log
+    logged = dativo("logs", path).stdout
+    assert "INFO" in logged and "sqlite_native: reading table products" in logged
+    assert "sqlite_native: sqlite " not in logged  # DEBUG was not asked for
+
+    shown = dativo("--log-level", "DEBUG", "-v", "run", path)
+    assert shown.returncode == 0, shown.stderr
+    assert "sqlite_native: reading table products" in shown.stderr
+    debug = dativo("logs", path).stdout
+    assert f"sqlite_native: sqlite {sqlite3.sqlite_version}" in debug

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dativo_connector_kit.native import IncrementalStateManager, SourceConfig
+from dativo_connector_kit.native import IncrementalStateManager, MemoryBookmarks, SourceConfig
 from dativo_connector_kit.native.runner import catalog_from_objects, replication_key
 from dativo_connector_kit.native.state import SingerBookmarks
 
@@ -55,3 +55,12 @@ def test_discovered_objects_may_declare_keys_and_a_replication_key() -> None:
     assert stream["replication_method"] == "INCREMENTAL"
     assert stream["metadata"][0]["metadata"]["valid-replication-keys"] == ["id"]
     assert replication_key(stream) == "id"
+
+
+def test_memory_bookmarks_keep_what_the_manager_stores() -> None:
+    store = MemoryBookmarks({"acme/csv/orders": {"id": 3}})
+    manager = IncrementalStateManager(store)
+    assert manager.get_state("acme", "csv", "orders") == {"id": 3}
+    assert manager.update_state("acme", "csv", "orders", {"id": 9})
+    assert not manager.update_state("acme", "csv", "orders", {})
+    assert store.bookmarks == {"acme/csv/orders": {"id": 9}}

@@ -19,6 +19,7 @@ __all__ = [
     "CONTEXT",
     "LEVELS",
     "configure_logging",
+    "connector_level",
     "connector_log",
     "get_logger",
     "set_terminal_stream",
@@ -71,6 +72,13 @@ def configure_logging(level: str = "INFO", log_format: str = "text", verbose: in
     _terminal.addFilter(CONTEXT)
     _terminal.addFilter(_QuietConnectors(logging.INFO if verbose else logging.WARNING))
     root.addHandler(_terminal)
+
+
+def connector_level() -> str:
+    """The level connectors are asked to log at (``DATIVO_LOG_LEVEL``): the terminal's, but
+    never above INFO (the run's log keeps connectors' INFO lines)."""
+    level = logging.INFO if _terminal is None else min(_terminal.level, logging.INFO)
+    return logging.getLevelName(level)
 
 
 def terminal_format() -> str | None:
