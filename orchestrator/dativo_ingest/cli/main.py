@@ -18,6 +18,7 @@ from dativo_ingest.cli import (
     init_cmd,
     job_tools_cmd,
     logs_cmd,
+    new_cmd,
     run_cmd,
     runs_cmd,
     schedule_cmd,
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         init_cmd,
+        new_cmd,
         run_cmd,
         job_tools_cmd,
         state_cmd,
