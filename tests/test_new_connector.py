@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 UV = str(Path(sys.executable).with_name("uv"))
 PYTHON = sys.executable
@@ -79,3 +80,14 @@ def test_bad_names_and_existing_folders_are_refused_before_writing(project, dati
     assert dativo("new", "connector", "fine", cwd=project).returncode == 0
     again = dativo("new", "connector", "fine", "--directory", "elsewhere", cwd=project)
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_the_entry_joins_an_existing_registry_as_written(project, dativo):
+    registry = project / "registry.yaml"
+    registry.write_text("# ours\nconnectors:\n    - name: mine\n      type: source\n")
+    assert dativo("new", "connector", "second", cwd=project).returncode == 0
+    text = registry.read_text()
+    assert text.startswith("# ours\nconnectors:\n    - name: mine\n")
+    entries = yaml.safe_load(text)["connectors"]
+    assert [e["name"] for e in entries] == ["mine", "second"]
+    assert entries[1]["path"] == "connectors/second"

@@ -82,7 +82,7 @@ def new_connector(args: argparse.Namespace) -> int:
     existing = _registry_text(registry, args.name)
     for template in _templates(args.kind):
         _render(template, scaffold)
-    registry.write_text(existing + yaml.safe_dump([entry], sort_keys=False, indent=2))
+    registry.write_text(existing + _entry_text(entry, existing))
     scaffold.job.parent.mkdir(parents=True, exist_ok=True)
     scaffold.job.write_text(example_job(scaffold))
     print(f"created {args.kind} connector {args.name} in {folder}")
@@ -148,16 +148,31 @@ def _registry_text(registry: Path, name: str) -> str:
     if not registry.exists():
         return "connectors:\n"
     text = registry.read_text()
-    data = yaml.safe_load(text) or {}
-    if set(data) - {"connectors"} or not isinstance(data.get("connectors") or [], list):
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{registry}: not YAML: {exc}") from None
+    if (
+        not isinstance(data, dict)
+        or set(data) - {"connectors"}
+        or not isinstance(data.get("connectors") or [], list)
+    ):
         raise ConfigurationError(
             f"{registry}: holds more than a connectors: list; add the entry by hand"
         )
     if any(entry.get("name") == name for entry in data.get("connectors") or []):
         raise ConfigurationError(f"{registry}: connector {name!r} exists")
-    if not data.get("connectors"):
-        return "connectors:\n" if "connectors" not in text else text.rstrip("\n") + "\n"
+    if not data.get("connectors"):  # absent, null or []: a bare key the entry goes under
+        text = re.sub(r"^connectors:.*\n?", "", text, flags=re.MULTILINE)
+        return text.rstrip("\n") + ("\n" if text.strip() else "") + "connectors:\n"
     return text if text.endswith("\n") else text + "\n"
+
+
+def _entry_text(entry: dict, existing: str) -> str:
+    """``entry`` as a YAML list item, indented like the entries already in ``existing``."""
+    indent = next((m.group(1) for m in re.finditer(r"^( *)- ", existing, re.MULTILINE)), "  ")
+    lines = yaml.safe_dump([entry], sort_keys=False).splitlines()
+    return "".join(f"{indent}{line}\n" for line in lines)
 
 
 def _templates(kind: str) -> list[tuple[Path, Path]]:
