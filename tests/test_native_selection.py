@@ -182,13 +182,17 @@ def test_extractor_logs_reach_the_run_log_at_the_level_asked_for(project, dativo
     path = job(project, "sqlite-native", ["products"], "logged")
     quiet = dativo("run", path)
     assert quiet.returncode == 0, quiet.stderr
-    assert "reading table products" not in quiet.stderr  # connectors' INFO: in the run log
+    assert "reading table products" not in quiet.stderr  # by default: in the run log only
     logged = dativo("logs", path).stdout
     assert "INFO" in logged and "sqlite_native: reading table products" in logged
     assert "sqlite_native: sqlite " not in logged  # DEBUG was not asked for
 
-    shown = dativo("--log-level", "DEBUG", "-v", "run", path)
-    assert shown.returncode == 0, shown.stderr
-    assert "sqlite_native: reading table products" in shown.stderr
-    debug = dativo("logs", path).stdout
-    assert f"sqlite_native: sqlite {sqlite3.sqlite_version}" in debug
+    info = dativo("--log-level", "INFO", "run", path)
+    assert info.returncode == 0, info.stderr
+    assert "sqlite_native: reading table products" in info.stderr
+    assert "sqlite_native: sqlite " not in info.stderr
+
+    debug = dativo("--log-level", "DEBUG", "run", path)
+    assert debug.returncode == 0, debug.stderr
+    assert f"sqlite_native: sqlite {sqlite3.sqlite_version}" in debug.stderr
+    assert f"sqlite_native: sqlite {sqlite3.sqlite_version}" in dativo("logs", path).stdout

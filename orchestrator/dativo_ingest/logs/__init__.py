@@ -58,7 +58,8 @@ _terminal: logging.StreamHandler[TextIO] | None = None
 
 def configure_logging(level: str = "INFO", log_format: str = "text", verbose: int = 0) -> None:
     """Send dativo's log to stderr at ``level``, as ``text`` or ``json`` lines. Connectors'
-    INFO lines are shown only with ``verbose`` (they always reach the run's log file).
+    lines below WARNING are shown only with ``verbose`` (then from ``level``, at most INFO);
+    they always reach the run's log file.
     Calling it again replaces the terminal handler."""
     global _terminal
     root = logging.getLogger(ROOT_LOGGER)
@@ -70,7 +71,8 @@ def configure_logging(level: str = "INFO", log_format: str = "text", verbose: in
     _terminal.setLevel(level.upper())
     _terminal.setFormatter(FORMATTERS[log_format]())
     _terminal.addFilter(CONTEXT)
-    _terminal.addFilter(_QuietConnectors(logging.INFO if verbose else logging.WARNING))
+    shown = min(_terminal.level, logging.INFO) if verbose else logging.WARNING
+    _terminal.addFilter(_QuietConnectors(shown))
     root.addHandler(_terminal)
 
 
