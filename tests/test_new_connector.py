@@ -69,7 +69,13 @@ def test_a_generated_connector_passes_its_tests_and_runs_in_a_job(
     assert len(lines) == records
 
 
-def test_bad_names_and_existing_folders_are_refused_before_writing(project, dativo):
+def test_bad_names_and_existing_folders_are_refused_before_writing(
+    project, dativo, tmp_path_factory
+):
+    outside = tmp_path_factory.mktemp("outside")  # no dativo.yaml here or above
+    loose = dativo("new", "connector", "loose", cwd=outside)
+    assert loose.returncode == 2 and "run `dativo init` first" in loose.stderr
+    assert list(outside.iterdir()) == []
     bad = dativo("new", "connector", "My_API", cwd=project)
     assert bad.returncode == 2 and "lower-case letters" in bad.stderr
     (project / "connectors" / "taken").mkdir(parents=True)

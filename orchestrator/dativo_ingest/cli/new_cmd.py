@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from dativo_ingest.exceptions import ConfigurationError
-from dativo_ingest.paths import find_project_root, shipped_root
+from dativo_ingest.paths import PROJECT_FILE, find_project_root, shipped_root
 from dativo_ingest.registry.loader import PROJECT_REGISTRY_NAME
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "connector_templates"
@@ -70,7 +70,12 @@ def new_connector(args: argparse.Namespace) -> int:
             f"connector name {args.name!r}: lower-case letters and digits in words joined by "
             "'-' (e.g. my-api)"
         )
-    root = find_project_root(Path.cwd()) or Path.cwd()
+    root = find_project_root(Path.cwd())
+    if root is None:  # the registry entry and the job belong to a project
+        raise ConfigurationError(
+            f"{Path.cwd()} is not in a dativo project (no {PROJECT_FILE} here or above): "
+            "run `dativo init` first"
+        )
     folder = (args.directory or root / "connectors" / args.name).resolve()
     scaffold = Scaffold(args.name, args.kind, folder, root)
     if folder.exists() and any(folder.iterdir()):
