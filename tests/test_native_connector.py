@@ -143,6 +143,7 @@ def test_native_connector_connection_check(tmp_path, api, dativo):
     ok = dativo("check", job_file(tmp_path, api), timeout=600)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "PASS  source http-api" in ok.stdout
+    assert "dativo-native: API accessible" in ok.stdout  # check_connection()'s message
     bad = dativo("check", job_file(tmp_path, api, "wrong-key-1"))
     assert bad.returncode == 1 and "FAIL  source http-api" in bad.stdout
     assert "invalid API key" in bad.stdout and "wrong-key-1" not in bad.stdout

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from dativo_connector_kit.native import IncrementalStateManager, SourceConfig
+from dativo_connector_kit.native import IncrementalStateManager, MemoryBookmarks, SourceConfig
+from dativo_connector_kit.native.runner import catalog_from_objects, replication_key
 from dativo_connector_kit.native.state import SingerBookmarks
 
 
@@ -35,7 +36,31 @@ def test_source_config_reads_the_tenant_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DATIVO_TENANT_ID", "acme")
-    config = SourceConfig.for_run("http-api", {"endpoint": "http://x"}, incremental=False)
-    assert config.tenant_id == "acme"
-    assert config.connection == {"endpoint": "http://x"}
-    assert not config.incremental
+    config = SourceConfig.for_run({"endpoint": "http://x"}, incremental=False, object="items")
+    assert config == SourceConfig(
+        connection={"endpoint": "http://x"}, tenant_id="acme", incremental=False, object="items"
+    )
+
+
+def test_discovered_objects_may_declare_keys_and_a_replication_key() -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    discovered = {
+        "objects": [
+            {"name": "items", "schema": schema, "key_properties": ["id"], "replication_key": "id"}
+        ]
+    }
+    (stream,) = catalog_from_objects(discovered)["streams"]
+    assert stream["key_properties"] == ["id"]
+    assert stream["replication_key"] == "id"
+    assert stream["replication_method"] == "INCREMENTAL"
+    assert stream["metadata"][0]["metadata"]["valid-replication-keys"] == ["id"]
+    assert replication_key(stream) == "id"
+
+
+def test_memory_bookmarks_keep_what_the_manager_stores() -> None:
+    store = MemoryBookmarks({"acme/csv/orders": {"id": 3}})
+    manager = IncrementalStateManager(store)
+    assert manager.get_state("acme", "csv", "orders") == {"id": 3}
+    assert manager.update_state("acme", "csv", "orders", {"id": 9})
+    assert not manager.update_state("acme", "csv", "orders", {})
+    assert store.bookmarks == {"acme/csv/orders": {"id": 9}}

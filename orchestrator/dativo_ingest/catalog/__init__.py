@@ -20,6 +20,7 @@ from dativo_ingest.catalog.selection import (
     apply_metadata,
     apply_selection,
     metadata_entry,
+    stream_id,
 )
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
@@ -77,11 +78,24 @@ def prepare_catalog(
     catalog = discover(program, config_file, job.redact, launch)
     if program.protocol == "singer":
         catalog = shape(job, catalog)
+        if spec is not None and spec.engine == "native":
+            _one_stream_selected(job, catalog)
     if cached is not None:
         for change in schema_drift(cached, catalog):
             log.warning("schema change since the last discovery: %s", change)
     write_catalog(path, catalog, key)
     return catalog
+
+
+def _one_stream_selected(job: Job, catalog: Catalog) -> None:
+    """A native connector syncs one object per run: exactly one stream must be selected."""
+    chosen = [stream_id(s) for s in catalog.get("streams", []) if metadata_entry(s, [])["selected"]]
+    if len(chosen) != 1:
+        known = ", ".join(stream_id(s) for s in catalog.get("streams", [])) or "none"
+        raise ConfigurationError(
+            f"{job.file}: source.select: {job.source.name} syncs one object per run; "
+            f"select one of: {known} (selected: {', '.join(chosen) or 'none'})"
+        )
 
 
 def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool) -> Catalog:

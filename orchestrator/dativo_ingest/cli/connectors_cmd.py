@@ -1,9 +1,10 @@
-"""``dativo connectors list|search|show``, ``dativo add`` and ``dativo install``."""
+"""``dativo connectors list|search|show|prune``, ``dativo add`` and ``dativo install``."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import orjson
 
 from dativo_ingest.cli.project_args import current_project, project_registry
+from dativo_ingest.config import load_job
 from dativo_ingest.exceptions import ConfigurationError
-from dativo_ingest.install import connector_env, ensure_installed
+from dativo_ingest.install import connector_env, ensure_installed, environments
 from dativo_ingest.registry import ConnectorSpec, Registry
 from dativo_ingest.registry.search import install_source, search
 from dativo_ingest.registry.skeleton import job_skeleton, name_token, secret_variables
@@ -37,6 +39,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.add_argument("name", help="NAME or VARIANT-NAME")
     show.add_argument("--variant")
     show.set_defaults(handler=show_connector)
+    prune = actions.add_parser(
+        "prune",
+        help="remove installed environments that no registry entry and no job of the project "
+        "uses (with a DATIVO_CONNECTORS_DIR shared by projects, run it where all jobs are)",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
+    prune.set_defaults(handler=prune_connectors)
     install = commands.add_parser("install", help="install connectors into isolated environments")
     install.add_argument(
         "names",
@@ -166,6 +175,32 @@ def install_connectors(args: argparse.Namespace) -> int:
         print(f"{spec.label}: {env.path}")
         if args.bin_dir and spec.executable and env.executable(spec.executable).exists():
             _link(env.executable(spec.executable), args.bin_dir / spec.executable)
+    return 0
+
+
+def prune_connectors(args: argparse.Namespace) -> int:
+    """Remove the environments of connectors' past versions: those that no entry of the
+    project's registry and no job under its ``jobs/`` folder would start."""
+    project = current_project(args)
+    used = {connector_env(spec, project.home).path for spec in project_registry(project)}
+    jobs = project.root / "jobs"
+    for file in sorted(jobs.rglob("*.y*ml")) if jobs.is_dir() else []:
+        try:
+            job = load_job(file, environment=args.environment)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{exc}\nnothing pruned: fix or move the job first") from None
+        for side in (job.source, job.target):
+            if side.spec is not None:
+                used.add(connector_env(side.spec, project.home).path)
+    unused = [env for env in environments(project.home) if env not in used]
+    for env in unused:
+        size = sum(f.stat().st_size for f in env.rglob("*") if f.is_file() and not f.is_symlink())
+        print(f"{'would remove' if args.dry_run else 'removed'} {env} ({size / 1e6:.1f} MB)")
+        if not args.dry_run:
+            shutil.rmtree(env)
+    print(
+        f"{len(unused)} unused environment(s), {len(used & set(environments(project.home)))} kept"
+    )
     return 0
 
 

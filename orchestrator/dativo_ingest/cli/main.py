@@ -18,6 +18,7 @@ from dativo_ingest.cli import (
     init_cmd,
     job_tools_cmd,
     logs_cmd,
+    new_cmd,
     run_cmd,
     runs_cmd,
     schedule_cmd,
@@ -42,9 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dativo {__version__}")
     parser.add_argument(
         "--log-level",
-        default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="default: INFO",
+        help="default: INFO; given, it applies to the connectors' lines too (by default they "
+        "show from WARNING, as -v shows them from INFO)",
     )
     parser.add_argument(
         "--environment",
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (
         init_cmd,
+        new_cmd,
         run_cmd,
         job_tools_cmd,
         state_cmd,
@@ -92,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(args.log_level, args.log_format, args.verbose)
+    verbose = args.verbose or args.log_level is not None
+    configure_logging(args.log_level or "INFO", args.log_format, verbose)
     if args.state_url:  # an environment variable, so the runs a worker starts use it too
         os.environ[STATE_URL_VARIABLE] = args.state_url
     code = _call(args)

@@ -89,7 +89,8 @@ def _run_many(args: argparse.Namespace) -> int:
     passed += ["--progress-seconds", str(args.progress_seconds)]
     passed += ["--full-refresh"] * args.full_refresh + ["--refresh-catalog"] * args.refresh_catalog
     jobs = [Path(job) for job in args.jobs]
-    dativo_args = ["--log-level", args.log_level, "--log-format", args.log_format]
+    dativo_args = ["--log-format", args.log_format]
+    dativo_args += ["--log-level", args.log_level] if args.log_level else []
     dativo_args += ["-v"] * args.verbose
     if args.environment:
         dativo_args += ["--environment", args.environment]

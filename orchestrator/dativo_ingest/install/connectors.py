@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from dativo_ingest.registry import ConnectorSpec
 log = get_logger(__name__)
 ORCHESTRATOR_SOURCE = Path(__file__).resolve().parents[3]
 LOCAL_LIBRARIES = shipped_root() / "libs"
-_SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", "tests"}
+_SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".venv", ".git", "tests"}
 
 
 def requirements(spec: ConnectorSpec) -> tuple[str, ...]:
@@ -68,6 +69,18 @@ def _hash_folder(folder: Path, digest: hashlib._Hash) -> None:
 def connectors_dir(home: Path) -> Path:
     """``$DATIVO_CONNECTORS_DIR``, or ``$DATIVO_HOME/connectors``."""
     return Path(os.environ.get("DATIVO_CONNECTORS_DIR") or home / "connectors")
+
+
+ENV_NAME = re.compile(r"^[\w.-]+--[\w.-]+--[0-9a-f]{16}$")
+
+
+def environments(home: Path) -> list[Path]:
+    """The connector environments in :func:`connectors_dir` (folders named like
+    :func:`connector_env`'s), in name order."""
+    folder = connectors_dir(home)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_dir() and ENV_NAME.match(p.name))
 
 
 def connector_env(spec: ConnectorSpec, home: Path) -> ConnectorEnv:

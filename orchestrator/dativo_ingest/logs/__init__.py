@@ -19,6 +19,7 @@ __all__ = [
     "CONTEXT",
     "LEVELS",
     "configure_logging",
+    "connector_level",
     "connector_log",
     "get_logger",
     "set_terminal_stream",
@@ -57,7 +58,8 @@ _terminal: logging.StreamHandler[TextIO] | None = None
 
 def configure_logging(level: str = "INFO", log_format: str = "text", verbose: int = 0) -> None:
     """Send dativo's log to stderr at ``level``, as ``text`` or ``json`` lines. Connectors'
-    INFO lines are shown only with ``verbose`` (they always reach the run's log file).
+    lines below WARNING are shown only with ``verbose`` (then from ``level``, at most INFO);
+    they always reach the run's log file.
     Calling it again replaces the terminal handler."""
     global _terminal
     root = logging.getLogger(ROOT_LOGGER)
@@ -69,8 +71,16 @@ def configure_logging(level: str = "INFO", log_format: str = "text", verbose: in
     _terminal.setLevel(level.upper())
     _terminal.setFormatter(FORMATTERS[log_format]())
     _terminal.addFilter(CONTEXT)
-    _terminal.addFilter(_QuietConnectors(logging.INFO if verbose else logging.WARNING))
+    shown = min(_terminal.level, logging.INFO) if verbose else logging.WARNING
+    _terminal.addFilter(_QuietConnectors(shown))
     root.addHandler(_terminal)
+
+
+def connector_level() -> str:
+    """The level connectors are asked to log at (``DATIVO_LOG_LEVEL``): the terminal's, but
+    never above INFO (the run's log keeps connectors' INFO lines)."""
+    level = logging.INFO if _terminal is None else min(_terminal.level, logging.INFO)
+    return logging.getLevelName(level)
 
 
 def terminal_format() -> str | None:

@@ -10,7 +10,7 @@ import orjson
 
 from dativo_ingest.config import Connector, Job
 from dativo_ingest.install.programs import program_for
-from dativo_ingest.pipeline.stderr import TAIL_LINES
+from dativo_ingest.pipeline.stderr import TAIL_LINES, read_level
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
 from dativo_ingest.registry import Capability
 from dativo_ingest.runtime import Launch, run_to_completion
@@ -53,8 +53,10 @@ def _check(side: str, connector: Connector, job: Job, home: Path, workdir: Path)
         if result.returncode == 0 and status.get("status") == "SUCCEEDED":
             return CheckResult(side, program.name, True, "connection check succeeded")
         lines.append(job.redact(str(status.get("message") or "no CONNECTION_STATUS")))
-    elif result.returncode == 0:
-        return CheckResult(side, program.name, True, "connection test passed")
+    elif result.returncode == 0:  # with the connector's own message: its last unlevelled line
+        own = [line for line in lines if read_level(line)[0] is None]
+        detail = "connection test passed" + (f": {own[-1]}" if own else "")
+        return CheckResult(side, program.name, True, detail)
     tail = "\n".join(f"  {line}" for line in lines[-TAIL_LINES:])
     return CheckResult(side, program.name, False, f"exit code {result.returncode}\n{tail}")
 

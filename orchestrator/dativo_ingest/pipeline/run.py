@@ -18,7 +18,7 @@ from typing import IO, Any
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.install.programs import program_for
-from dativo_ingest.logs import get_logger
+from dativo_ingest.logs import connector_level, get_logger
 from dativo_ingest.logs.runlog import RunLog, prune_logs, retention_days, run_log_path
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
 from dativo_ingest.pipeline.progress import (
@@ -163,7 +163,11 @@ def _execute(
         log.info("using the config %s updated in an earlier run", job.source.name)
     target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
     tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
-    env = {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id}
+    env = {
+        **os.environ,
+        "DATIVO_TENANT_ID": job.spec.tenant_id,
+        "DATIVO_LOG_LEVEL": connector_level(),
+    }
     labels = {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id}
     wiring = wire(
         job,

@@ -4,7 +4,8 @@ Config (``source.config`` of the job):
 
 - ``endpoint`` (required): base URL; records come from ``GET {endpoint}/data``;
 - ``api_key`` (required): sent as ``Authorization: Bearer <api_key>``;
-- ``object`` (default ``data``): the stream name, and the state's object name;
+- ``object`` (default ``data``): the stream name and the state's object name when the run
+  names none (a sync always does: the object the job selected, ``source_config.object``);
 - ``per_page`` (default 100), ``timeout`` (seconds, default 30);
 - ``cursor_field`` (default ``updated_at``): records are extracted incrementally by it: the
   largest value seen is the bookmark, sent back as ``since`` on the next run.
@@ -42,7 +43,7 @@ class HttpApiExtractor:
         self.state_manager = state_manager
         self.connection = source_config.connection
         self.endpoint = str(self.connection.get("endpoint", "")).rstrip("/")
-        self.object_name = self.connection.get("object", "data")
+        self.object_name = source_config.object or self.connection.get("object", "data")
         self.cursor_field = self.connection.get("cursor_field", "updated_at")
         self.per_page = int(self.connection.get("per_page", 100))
         self.timeout = float(self.connection.get("timeout", 30))

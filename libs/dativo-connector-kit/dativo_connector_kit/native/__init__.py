@@ -1,6 +1,7 @@
 """The connector guide's API for native connectors (Python classes run as Singer taps by
 ``dativo-native``): ``SourceConfig``, ``IncrementalStateManager`` (over a ``BookmarkStore``),
-``get_logger`` and the error classes whose exit codes tell the orchestrator what to do."""
+``get_logger``, ``MemoryBookmarks`` for tests and the error classes whose exit codes tell
+the orchestrator what to do."""
 
 from dativo_connector_kit.errors import (
     AuthenticationError,
@@ -11,7 +12,11 @@ from dativo_connector_kit.errors import (
 )
 from dativo_connector_kit.native.config import SourceConfig
 from dativo_connector_kit.native.logs import get_logger
-from dativo_connector_kit.native.state import BookmarkStore, IncrementalStateManager
+from dativo_connector_kit.native.state import (
+    BookmarkStore,
+    IncrementalStateManager,
+    MemoryBookmarks,
+)
 
 __all__ = [
     "AuthenticationError",
@@ -20,6 +25,7 @@ __all__ = [
     "ConnectionError",
     "ConnectorError",
     "IncrementalStateManager",
+    "MemoryBookmarks",
     "SourceConfig",
     "TransientError",
     "get_logger",

@@ -1,5 +1,6 @@
 """Bookmarks for native extractors: ``IncrementalStateManager`` (the guide's API) over a small
-``BookmarkStore`` protocol; ``SingerBookmarks`` is the store the runner uses."""
+``BookmarkStore`` protocol; ``SingerBookmarks`` is the store the runner uses, ``MemoryBookmarks``
+the one for tests."""
 
 from __future__ import annotations
 
@@ -34,6 +35,26 @@ class IncrementalStateManager:
     ) -> bool:
         """Persist a bookmark; an empty one never overwrites the stored one (returns False)."""
         return self.store.set_bookmark(f"{tenant_id}/{connector_type}/{object_name}", state)
+
+
+class MemoryBookmarks:
+    """A ``BookmarkStore`` in a dict, for tests:
+    ``IncrementalStateManager(MemoryBookmarks({"acme/my_api/items": {...}}))``."""
+
+    def __init__(self, initial: dict[str, t.Any] | None = None) -> None:
+        """Start with the bookmarks ``initial`` (by id)."""
+        self.bookmarks: dict[str, t.Any] = dict(initial or {})
+
+    def get_bookmark(self, bookmark_id: str) -> t.Any:
+        """The stored value, or None."""
+        return self.bookmarks.get(bookmark_id)
+
+    def set_bookmark(self, bookmark_id: str, value: t.Any) -> bool:
+        """Store ``value``; an empty one is ignored."""
+        if not value:
+            return False
+        self.bookmarks[bookmark_id] = value
+        return True
 
 
 class SingerBookmarks:

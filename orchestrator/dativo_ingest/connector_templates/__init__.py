@@ -1,0 +1,1 @@
+"""Templates of ``dativo new connector``: ``common/`` for every kind, then ``<kind>/``."""
