@@ -36,7 +36,13 @@ class SettingsSpec:
     def from_json_schema(cls, schema: Mapping[str, Any]) -> SettingsSpec:
         properties = schema.get("properties") or {}
         types = {name: _types(prop) for name, prop in properties.items()}
-        return cls(types, frozenset(schema.get("required") or ()), complete=bool(properties))
+        # a required setting with a default is satisfied by it (singer-sdk applies defaults)
+        required = {
+            name
+            for name in schema.get("required") or ()
+            if not (isinstance(properties.get(name), dict) and "default" in properties[name])
+        }
+        return cls(types, frozenset(required), complete=bool(properties))
 
 
 def _types(prop: Any) -> tuple[str, ...]:
