@@ -24,8 +24,9 @@ from dativo_ingest.catalog.selection import (
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.logs import get_logger
+from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.protocol.airbyte import configured_catalog
-from dativo_ingest.registry import Capability
+from dativo_ingest.protocol.names import Capability
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
 
@@ -56,7 +57,8 @@ def prepare_catalog(
     if job.catalog is not None:
         catalog = orjson.loads(job.catalog.read_bytes())
         return shape(job, catalog) if shaping else catalog
-    needs_discovery = program.protocol == "airbyte" or (
+    adapter = adapter_for(program.protocol)
+    needs_discovery = adapter.always_discovers or (
         program.supports(Capability.DISCOVER) and (job.source.spec is not None or shaping)
     )
     if not needs_discovery:
@@ -75,7 +77,7 @@ def prepare_catalog(
     if cached is not None and not refresh and cached_key == key and fresh:
         return cached
     catalog = discover(program, config_file, job.redact, launch)
-    if program.protocol == "singer":
+    if not adapter.selects_in_configured_catalog:
         catalog = shape(job, catalog)
     if cached is not None:
         for change in schema_drift(cached, catalog):

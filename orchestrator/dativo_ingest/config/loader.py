@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -24,8 +24,8 @@ from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.config.settings_check import registry_settings, settings_problems
 from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
 from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
-from dativo_ingest.registry.models import Capability
 from dativo_ingest.runtime.options import RuntimeOptions
 
 INLINE_CAPABILITIES = {  # what an unregistered Singer connector is assumed to support
@@ -43,7 +43,7 @@ class Connector:
     config: dict[str, Any]
     executable: Path | None = None
     spec: ConnectorSpec | None = None
-    protocol: Literal["singer", "airbyte"] = "singer"
+    protocol: ProtocolName = DEFAULT_PROTOCOL
     runtime: RuntimeOptions | None = None
     job_file: Path | None = None  # where its config was written, for error messages
 
@@ -183,7 +183,7 @@ def _connector(
         )
     given = side_spec.executable
     assert given is not None
-    protocol = side_spec.protocol or "singer"
+    protocol = side_spec.protocol or DEFAULT_PROTOCOL
     if side_spec.pip_url:
         inline = ConnectorSpec(
             name=_package_name(side_spec.pip_url),

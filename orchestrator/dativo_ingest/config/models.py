@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from dativo_ingest.protocol.names import ProtocolName
 from dativo_ingest.runtime.options import RuntimeOptions
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$", min_length=1)]
@@ -51,7 +52,7 @@ class ConnectorConfig(_Strict):
     variant: NonEmpty | None = None
     pip_url: NonEmpty | None = None
     executable: NonEmpty | None = None
-    protocol: Literal["singer", "airbyte"] | None = None
+    protocol: ProtocolName | None = None
     config: dict[str, Any] = {}
     runtime: RuntimeOptions | None = None
 

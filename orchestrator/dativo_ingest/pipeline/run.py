@@ -362,9 +362,7 @@ class _Supervisor:
             for side, process in (("source", self.tap), ("target", self.target))
             for usage in (process.resources(),)
         }
-        record.streams = dict(
-            getattr(self.scanner, "per_stream", None) or self.tap_log.records_per_stream
-        )
+        record.streams = stream_counts(self.scanner, self.tap_log.records_per_stream)
         if self.events is not None:
             for stream, counted in sorted(self.events.source_counts.items()):
                 relayed = record.streams.get(stream, 0)

@@ -36,6 +36,7 @@ import requests
 from dativo_ingest.exceptions import RunFailedError
 from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logs import get_logger
+from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.registry import ConnectorSpec, load_registry
 from dativo_ingest.runtime.images import (
     BUILD_SECONDS,
@@ -53,8 +54,6 @@ from dativo_ingest.state.locks import current_process_identity, process_start_ti
 log = get_logger(__name__)
 MANAGED_LABEL = "dativo.managed"
 CONTAINER_UID = 65532  # the containers' user when dativo runs as root (distroless "nonroot")
-RUN_FOLDER = "/dativo"  # the run's private folder, inside the container
-AIRBYTE_FOLDER = "/airbyte"
 _SAMPLE_SECONDS = 0.02
 _FIND_SECONDS = 0.005
 _FINISH_SECONDS = 10.0
@@ -180,19 +179,19 @@ class ContainerSpec:
             binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
         cwd = Path.cwd()
         inside = any(cwd == Path(b) or Path(b) in cwd.parents for b in binds)
-        airbyte = program.protocol == "airbyte"
-        folder = AIRBYTE_FOLDER if airbyte else RUN_FOLDER
+        adapter = adapter_for(program.protocol)
+        folder = adapter.container_folder
         command = [str(arg) for arg in args]
         for index, arg in enumerate(args):
             if Path(arg).parent == workdir:
                 command[index] = f"{folder}/{Path(arg).name}"
-                if airbyte:  # file by file: the image has its code under /airbyte
+                if adapter.mounts_files_singly:  # the image has its own code in that folder
                     binds[str(arg)] = {"bind": command[index], "mode": "ro"}
-        if not airbyte:
-            binds[str(workdir)] = {"bind": RUN_FOLDER, "mode": "ro"}
+        if not adapter.mounts_files_singly:
+            binds[str(workdir)] = {"bind": folder, "mode": "ro"}
         entrypoint = list(program.container_argv) or None
-        if airbyte:
-            entrypoint = _airbyte_entrypoint(api, image) or entrypoint
+        if adapter.entrypoint_variable:
+            entrypoint = _image_entrypoint(api, image, adapter.entrypoint_variable) or entrypoint
         return cls(entrypoint, command, binds, str(cwd) if inside else None)
 
     def host_config(self, options: RuntimeOptions) -> dict[str, Any]:
@@ -216,11 +215,12 @@ class ContainerSpec:
         return config
 
 
-def _airbyte_entrypoint(api: docker.APIClient, image: str) -> list[str] | None:
+def _image_entrypoint(api: docker.APIClient, image: str, variable: str) -> list[str] | None:
+    """The command line in the image's environment variable ``variable``, if set."""
     config = api.inspect_image(image).get("Config") or {}
-    for variable in config.get("Env") or []:
-        name, _, value = variable.partition("=")
-        if name == "AIRBYTE_ENTRYPOINT" and value.strip():
+    for entry in config.get("Env") or []:
+        name, _, value = entry.partition("=")
+        if name == variable and value.strip():
             return shlex.split(value)
     return None
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from dativo_ingest.registry import Capability
+from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
 from dativo_ingest.runtime.options import RuntimeOptions
 
 
@@ -21,7 +20,7 @@ class Program:
     argv: tuple[str, ...]
     capabilities: frozenset[Capability]
     identity: str
-    protocol: Literal["singer", "airbyte"] = "singer"
+    protocol: ProtocolName = DEFAULT_PROTOCOL
     image: str | None = None
     container_argv: tuple[str, ...] = ()
     runtime: RuntimeOptions | None = None
