@@ -34,6 +34,7 @@ test: setup
 	scripts/postgres-test-setup.sh
 	ruff check .
 	ruff format --check .
+	lint-imports
 	pytest
 
 bench: setup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from dativo_ingest.config import Connector
@@ -10,7 +11,8 @@ from dativo_ingest.config.settings_check import SettingsSpec, settings_problems
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.install.about import cached_about
 from dativo_ingest.install.connectors import ensure_installed, fingerprint
-from dativo_ingest.registry import Capability
+from dativo_ingest.install.images import ensure_image
+from dativo_ingest.protocol.names import Capability
 from dativo_ingest.runtime.program import Program
 
 NATIVE_RUNNER = "dativo-native"
@@ -50,6 +52,7 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
         image=spec.docker_image,
         container_argv=command,
         runtime=spec.runtime,
+        build_image=partial(ensure_image, spec) if spec.path and not spec.docker_image else None,
     )
 
 

@@ -9,14 +9,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.runtime.options import RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess
-
-if TYPE_CHECKING:  # runtime.program imports the registry, whose models import runtime.options
-    from dativo_ingest.runtime.program import Program
+from dativo_ingest.runtime.program import Program
 
 Starter = Callable[..., ConnectorProcess]
 

@@ -34,22 +34,14 @@ import docker
 import requests
 
 from dativo_ingest.exceptions import RunFailedError
-from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logs import get_logger
+from dativo_ingest.processes import current_process_identity, process_start_time
 from dativo_ingest.protocol.adapters import adapter_for
-from dativo_ingest.registry import ConnectorSpec, load_registry
-from dativo_ingest.runtime.images import (
-    BUILD_SECONDS,
-    DockerError,
-    connect,
-    ensure_image,
-    image_exists,
-)
+from dativo_ingest.runtime.docker_api import BUILD_SECONDS, DockerError, connect, image_exists
 from dativo_ingest.runtime.mounts import check_mounts
 from dativo_ingest.runtime.options import Mount, RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess, ResourceUsage
 from dativo_ingest.runtime.program import Program
-from dativo_ingest.state.locks import current_process_identity, process_start_time
 
 log = get_logger(__name__)
 MANAGED_LABEL = "dativo.managed"
@@ -133,21 +125,12 @@ def image_for(program: Program, options: RuntimeOptions, api: docker.APIClient) 
                     f"image {named} is not here and cannot be pulled: {exc}"
                 ) from None
         return named
-    spec = _first_party_spec(program)
-    if spec is None:
+    if program.build_image is None:
         raise DockerError(
             f"{program.name} has no Docker image: name one with `runtime: {{image: ...}}` "
             "(or `docker_image` in its registry entry), or run it with `mode: subprocess`"
         )
-    return ensure_image(spec, api)
-
-
-def _first_party_spec(program: Program) -> ConnectorSpec | None:
-    """The registry entry with a source folder that ``program`` was installed from."""
-    for spec in load_registry():
-        if spec.name == program.name and spec.path and fingerprint(spec) == program.identity:
-            return spec
-    return None
+    return program.build_image(api)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
 from dativo_ingest.logs import get_logger
-from dativo_ingest.state.locks import current_process_identity
+from dativo_ingest.processes import current_process_identity
 from dativo_ingest.state.store import LockHolder, RunRecord, StoredState, is_empty_state, utc_now
 
 log = get_logger(__name__)

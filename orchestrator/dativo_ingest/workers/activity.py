@@ -22,9 +22,9 @@ from dativo_ingest.pipeline.progress import PROGRESS_FILE_VARIABLE
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 from dativo_ingest.pipeline.transient import NEVER_RETRIED_EXIT_CODES
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
+from dativo_ingest.processes import pid_exists
 from dativo_ingest.runtime.process import die_with_parent
 from dativo_ingest.state import dativo_home, open_store
-from dativo_ingest.state.locks import pid_exists
 from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSummary
 
 _TAIL_LINES = 30
