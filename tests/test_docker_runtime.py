@@ -27,8 +27,8 @@ import yaml
 from dativo_ingest.install.images import BASE_IMAGE, docker_build, ensure_base_image
 from dativo_ingest.processes import process_start_time
 from dativo_ingest.runtime import RuntimeOptions, start_connector
-from dativo_ingest.runtime.docker import CONTAINER_UID
-from dativo_ingest.runtime.docker_api import DockerError, connect, image_exists
+from dativo_ingest.runtime.container.api import DockerError, connect, image_exists
+from dativo_ingest.runtime.container.spec import CONTAINER_UID
 from dativo_ingest.runtime.program import Program
 from tests.conftest import DATIVO, FAKE_TAP, PROGRAMS, server_settings
 

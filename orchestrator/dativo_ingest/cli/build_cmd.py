@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def build(args: argparse.Namespace) -> int:
     from dativo_ingest.cli.project_args import current_project, project_registry
     from dativo_ingest.install.images import ensure_image
-    from dativo_ingest.runtime.docker_api import BUILD_SECONDS, connect
+    from dativo_ingest.runtime.container.api import BUILD_SECONDS, connect
 
     registry = project_registry(current_project(args))
     if args.names:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from dativo_ingest.config.errors import key_path, reason
 from dativo_ingest.config.interpolate import MissingVariablesError, interpolate
-from dativo_ingest.config.models import ConnectorConfig, JobConfig
+from dativo_ingest.config.models import JobConfig, Side
 from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.config.settings_check import registry_settings, settings_problems
@@ -158,7 +158,7 @@ def _read_yaml(file: Path) -> dict[str, Any]:
 
 
 def _connector(
-    side_spec: ConnectorConfig,
+    side_spec: Side,
     side: str,
     base: Path,
     registry: Registry | None,

@@ -33,7 +33,7 @@ import requests
 from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logs import get_logger
 from dativo_ingest.registry import ConnectorSpec
-from dativo_ingest.runtime.docker_api import (
+from dativo_ingest.runtime.container.api import (
     BUILD_SECONDS,
     DockerError,
     image_exists,

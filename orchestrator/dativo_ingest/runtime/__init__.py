@@ -40,12 +40,12 @@ def start_process(
 
 _RUNTIMES: dict[str, str] = {  # mode -> "module:function", imported on first use
     "subprocess": "dativo_ingest.runtime:start_process",
-    "docker": "dativo_ingest.runtime.docker:start_container",
+    "docker": "dativo_ingest.runtime.container:start_container",
 }
 
 
 _PREPARERS: dict[str, str] = {  # mode -> "module:function" doing slow work before any start
-    "docker": "dativo_ingest.runtime.docker:prepare_container",
+    "docker": "dativo_ingest.runtime.container:prepare_container",
 }
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import docker
+import requests
 
 from dativo_ingest.exceptions import DativoError
 
 API_SECONDS = 60.0  # bound of an API call before any container runs
 BUILD_SECONDS = 3600.0  # bound of the image work: builds of minutes are normal under load
+API_ERRORS = (docker.errors.DockerException, requests.RequestException)
 
 
 class DockerError(DativoError):
