@@ -35,6 +35,7 @@ test: setup
 	ruff check .
 	ruff format --check .
 	lint-imports
+	mypy
 	pytest
 
 bench: setup

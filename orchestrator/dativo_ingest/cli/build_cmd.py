@@ -7,7 +7,7 @@ import argparse
 from dativo_ingest.exceptions import ConfigurationError
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "build", help="build the Docker images of first-party connectors (dativo/NAME:VERSION)"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     discover = commands.add_parser(
         "discover", help="discover the tap's streams and write the catalog, selection applied"
     )

@@ -135,8 +135,9 @@ def load_job(
         | secret_values(spec.source.config)
         | secret_values(spec.target.config)
     )
-    source = replace(source, job_file=file)  # type: ignore[arg-type]
-    target = replace(target, job_file=file)  # type: ignore[arg-type]
+    assert source is not None and target is not None  # else a problem was listed
+    source = replace(source, job_file=file)
+    target = replace(target, job_file=file)
     return Job(file, spec, source, target, catalog, Redactor(secrets), project)
 
 

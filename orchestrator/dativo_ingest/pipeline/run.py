@@ -397,13 +397,13 @@ class _Supervisor:
             )
         if self.events is not None and self.events.errors:
             message, failure_type = self.events.errors[0]
-            transient = failure_type == "transient_error"
-            retry = "may be retried" if transient else "not retryable"
+            retryable = failure_type == "transient_error"
+            retry = "may be retried" if retryable else "not retryable"
             raise RunFailedError(
                 f"{self.tap.name} reported an error ({failure_type}, {retry}): "
                 f"{self.job.redact(message)}\n{self.tap_log.report()}",
                 self.tap.name,
-                f"{self.tap.name} reported a transient_error" if transient else None,
+                f"{self.tap.name} reported a transient_error" if retryable else None,
             )
         tap_exit, target_exit = self.tap.returncode, self.target.returncode
         if target_exit != 0 or self.target_quit_early:

@@ -10,8 +10,7 @@ from typing import Any
 
 import orjson
 
-from dativo_ingest.catalog import airbyte_configured_catalog, prepare_catalog
-from dativo_ingest.catalog.discovery import Catalog
+from dativo_ingest.catalog import Catalog, airbyte_configured_catalog, prepare_catalog
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.pipeline.relay import BaseRelay, relay_for

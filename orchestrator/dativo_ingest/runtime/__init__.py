@@ -89,10 +89,9 @@ def run_to_completion(
     ]
     for reader in readers:
         reader.start()
-    code = process.wait(timeout)
-    timed_out = code is None
-    if timed_out:
-        code = process.stop(0)
+    waited = process.wait(timeout)
+    timed_out = waited is None
+    code = process.stop(0) if waited is None else waited
     for reader in readers:
         reader.join()
     process.kill_leftovers()

@@ -10,6 +10,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,7 +107,8 @@ async def _wait_heartbeating(
 
 def _progress(path: Path) -> dict[str, int]:
     try:
-        return orjson.loads(path.read_bytes())
+        progress: dict[str, int] = orjson.loads(path.read_bytes())
+        return progress
     except (OSError, orjson.JSONDecodeError):
         return {}
 
@@ -145,7 +147,7 @@ def _connector_exits(state_id: str, worker: str) -> set[int]:
 
 
 def _failure(
-    code: int, tail: deque[str], job: JobSubmission, connector_exits: set[int] = frozenset()
+    code: int, tail: deque[str], job: JobSubmission, connector_exits: AbstractSet[int] = frozenset()
 ) -> ApplicationError:
     """Exit codes of ``dativo run`` -> what Temporal may do: 2 (configuration) is final,
     3 (locked) and signals (the worker stopping) are retried, 1 (a connector failed) is
