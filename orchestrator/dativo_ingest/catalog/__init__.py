@@ -52,7 +52,7 @@ def prepare_catalog(
     ``catalogs/<tenant_id>/<name>.json``). Streams and columns added, removed or retyped since
     the cached catalog are logged as warnings.
     """
-    source = job.spec.source
+    source = job.definition.source
     shaping = source.select is not None or bool(source.metadata)
     if job.catalog is not None:
         catalog = orjson.loads(job.catalog.read_bytes())
@@ -89,7 +89,7 @@ def prepare_catalog(
 def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool) -> Catalog:
     """The ConfiguredAirbyteCatalog for a discovered AirbyteCatalog, shaped by the job:
     ``select`` picks streams, ``metadata`` sets sync modes, cursors and keys."""
-    source = job.spec.source
+    source = job.definition.source
     view = {
         "streams": [
             {"tap_stream_id": s["name"], "schema": s.get("json_schema") or {}}
@@ -110,7 +110,7 @@ def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool
         selected,
         overrides,
         full_refresh=full_refresh,
-        destination_sync_mode=job.spec.target.destination_sync_mode,
+        destination_sync_mode=job.definition.target.destination_sync_mode,
     )
 
 

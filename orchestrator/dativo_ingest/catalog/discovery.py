@@ -31,7 +31,7 @@ _STDERR_TAIL = 4000
 
 def cache_key(job: Job, program: Program) -> str:
     """Changes when the tap, its config, or the job's selection and overrides change."""
-    source = job.spec.source
+    source = job.definition.source
     parts = {
         "program": program.identity,
         "config": job.source.config,
@@ -67,7 +67,7 @@ def discover(program: Program, config_file: Path, redact: Redactor, launch: Laun
 
 def shape(job: Job, catalog: Catalog) -> Catalog:
     """Apply the job's metadata overrides, then its selection (everything when none)."""
-    source = job.spec.source
+    source = job.definition.source
     unmatched = unmatched_patterns(catalog, source.select or [])
     if unmatched:
         known = ", ".join(stream_id(s) for s in catalog.get("streams", [])) or "none"

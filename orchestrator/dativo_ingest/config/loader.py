@@ -53,7 +53,7 @@ class Job:
     """A validated job: the model plus what was resolved from the file's location."""
 
     file: Path
-    spec: JobConfig
+    definition: JobConfig  # the job file's model; `connector.spec` is a registry entry
     source: Connector
     target: Connector
     catalog: Path | None
@@ -62,12 +62,12 @@ class Job:
 
     @property
     def state_id(self) -> str:
-        return self.spec.state_id
+        return self.definition.state_id
 
     @property
     def catalog_path(self) -> Path:
         """Where discovery writes this job's catalog: ``<root>/catalogs/<tenant>/<name>.json``."""
-        return self.project.catalog_path(self.spec.tenant_id, self.spec.name)
+        return self.project.catalog_path(self.definition.tenant_id, self.definition.name)
 
 
 def load_job(

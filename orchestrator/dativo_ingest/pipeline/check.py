@@ -42,7 +42,7 @@ def _check(side: str, connector: Connector, job: Job, home: Path, workdir: Path)
         return CheckResult(side, program.name, None, "no connection test (capability `test`)")
     config = write_private(workdir / f"{side}-config.json", orjson.dumps(connector.config))
     args = [str(arg) for arg in adapter.check_args(config)]
-    runtime = effective_runtime(connector.runtime, job.spec.runtime, program.runtime)
+    runtime = effective_runtime(connector.runtime, job.definition.runtime, program.runtime)
     result = run_to_completion(program, args, Launch(runtime, workdir), CHECK_TIMEOUT_SECONDS)
     if result.timed_out:
         return CheckResult(side, program.name, False, f"timed out after {CHECK_TIMEOUT_SECONDS}s")

@@ -79,7 +79,7 @@ def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
         log.warning("marked abandoned the runs of a dativo that died: %s", ", ".join(abandoned))
     if options.attempt is not None:
         return _attempt(job, store, options, options.attempt, None)
-    policy = job.spec.retry
+    policy = job.definition.retry
     attempts = policy.attempts if policy is not None else 1
     attempt, reason = 1, None
     while True:
@@ -161,9 +161,11 @@ def _execute(
     updated = store.get_connector_config(job.state_id, "source")
     if updated is not None:
         log.info("using the config %s updated in an earlier run", job.source.name)
-    target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
-    tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
-    env = {**os.environ, "DATIVO_TENANT_ID": job.spec.tenant_id}
+    target_runtime = effective_runtime(
+        job.target.runtime, job.definition.runtime, target_program.runtime
+    )
+    tap_runtime = effective_runtime(job.source.runtime, job.definition.runtime, tap_program.runtime)
+    env = {**os.environ, "DATIVO_TENANT_ID": job.definition.tenant_id}
     labels = {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id}
     wiring = wire(
         job,
@@ -246,7 +248,7 @@ class _Supervisor:
         self.target_quit_early = False
         self.stall: Stall | None = None
         self.watchdog = Watchdog(
-            Limits(job.spec.timeout, job.spec.idle_timeout),
+            Limits(job.definition.timeout, job.definition.idle_timeout),
             self.relay,
             lambda: (self.tap.returncode is None, self.target.returncode is None),
             self._stalled,

@@ -71,7 +71,7 @@ def wire(
         destination_catalog = source.destination_catalog(
             _destination_streams(job, tap, catalog),
             full_refresh=full_refresh,
-            destination_sync_mode=job.spec.target.destination_sync_mode,
+            destination_sync_mode=job.definition.target.destination_sync_mode,
         )
         destination_catalog_file = _write(workdir / "destination-catalog.json", destination_catalog)
     target_args = destination.write_args(target_config, destination_catalog_file)
