@@ -60,7 +60,10 @@ def wire(
         if catalog is None:
             raise ConfigurationError(f"{tap.name}: an Airbyte source needs a catalog")
         catalog = airbyte_configured_catalog(job, catalog, full_refresh)
-    catalog_file = None if catalog is None else _write(workdir / "catalog.json", catalog)
+    catalog_name = (
+        "configured-catalog.json" if source.selects_in_configured_catalog else "catalog.json"
+    )
+    catalog_file = None if catalog is None else _write(workdir / catalog_name, catalog)
     state_file = None
     if stored_value is not None:
         state_file = _write(workdir / "state.json", source.state_input(stored_value))
