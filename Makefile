@@ -34,6 +34,8 @@ test: setup
 	scripts/postgres-test-setup.sh
 	ruff check .
 	ruff format --check .
+	lint-imports
+	mypy
 	pytest -n 4 --dist loadfile   # files spread over 4 workers; a file stays on one
 
 bench: setup

@@ -25,14 +25,9 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from dativo_ingest.runtime.docker import CONTAINER_UID
-from dativo_ingest.runtime.images import (
-    BASE_IMAGE,
-    connect,
-    docker_build,
-    ensure_base_image,
-    image_exists,
-)
+from dativo_ingest.install.images import BASE_IMAGE, docker_build, ensure_base_image
+from dativo_ingest.runtime.container.api import connect, image_exists
+from dativo_ingest.runtime.container.spec import CONTAINER_UID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark's folder
 import relay_bench as rb

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dativo_ingest.install.images import ensure_image
 from dativo_ingest.registry import load_registry
-from dativo_ingest.runtime.docker import CONTAINER_UID
-from dativo_ingest.runtime.images import ensure_image
+from dativo_ingest.runtime.container.spec import CONTAINER_UID
 from tests.conftest import DATIVO, FAKE_TAP
 from tests.test_docker_runtime import (  # noqa: F401 - fixtures
     containers,

@@ -24,18 +24,12 @@ import psutil
 import pytest
 import yaml
 
+from dativo_ingest.install.images import BASE_IMAGE, docker_build, ensure_base_image
+from dativo_ingest.processes import process_start_time
 from dativo_ingest.runtime import RuntimeOptions, start_connector
-from dativo_ingest.runtime.docker import CONTAINER_UID
-from dativo_ingest.runtime.images import (
-    BASE_IMAGE,
-    DockerError,
-    connect,
-    docker_build,
-    ensure_base_image,
-    image_exists,
-)
+from dativo_ingest.runtime.container.api import DockerError, connect, image_exists
+from dativo_ingest.runtime.container.spec import CONTAINER_UID
 from dativo_ingest.runtime.program import Program
-from dativo_ingest.state.locks import process_start_time
 from tests.conftest import DATIVO, FAKE_TAP, PROGRAMS, server_settings
 
 pytestmark = pytest.mark.timeout(900)

@@ -226,6 +226,6 @@ environments:
         )
         loaded = load_job(job, {})
         assert loaded.source.spec is not None and loaded.source.spec.name == name
-        assert loaded.spec.runtime is not None and loaded.spec.runtime.memory == "1g"
-    prod = load_job(job, {}, environment="prod").spec.runtime
+        assert loaded.definition.runtime is not None and loaded.definition.runtime.memory == "1g"
+    prod = load_job(job, {}, environment="prod").definition.runtime
     assert prod is not None and (prod.mode, prod.memory) == ("docker", "1g")

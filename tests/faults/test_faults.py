@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from dativo_ingest.runtime.docker import CONTAINER_UID
+from dativo_ingest.runtime.container.spec import CONTAINER_UID
 from tests.conftest import FAKE_TAP, SHARED_CONNECTORS
 from tests.faults.injection import (
     FAULTS,
@@ -223,8 +223,9 @@ def campaign(
 
 def _oom_pipeline(root: Path, require) -> OomPipeline:
     """The fake tap into target-jsonl in a container limited to 96 MB (its image built first)."""
+    from dativo_ingest.install.images import ensure_image
     from dativo_ingest.registry import load_registry
-    from dativo_ingest.runtime.images import DockerError, connect, ensure_image
+    from dativo_ingest.runtime.container.api import DockerError, connect
 
     try:
         ensure_image(load_registry().resolve("target-jsonl"), connect())

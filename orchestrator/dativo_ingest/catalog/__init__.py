@@ -25,8 +25,9 @@ from dativo_ingest.catalog.selection import (
 from dativo_ingest.config import Job
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.logs import get_logger
+from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.protocol.airbyte import configured_catalog
-from dativo_ingest.registry import Capability
+from dativo_ingest.protocol.names import Capability
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
 
@@ -52,12 +53,13 @@ def prepare_catalog(
     ``catalogs/<tenant_id>/<name>.json``). Streams and columns added, removed or retyped since
     the cached catalog are logged as warnings.
     """
-    source = job.spec.source
+    source = job.definition.source
     shaping = source.select is not None or bool(source.metadata)
     if job.catalog is not None:
         catalog = orjson.loads(job.catalog.read_bytes())
         return shape(job, catalog) if shaping else catalog
-    needs_discovery = program.protocol == "airbyte" or (
+    adapter = adapter_for(program.protocol)
+    needs_discovery = adapter.always_discovers or (
         program.supports(Capability.DISCOVER) and (job.source.spec is not None or shaping)
     )
     if not needs_discovery:
@@ -76,7 +78,7 @@ def prepare_catalog(
     if cached is not None and not refresh and cached_key == key and fresh:
         return cached
     catalog = discover(program, config_file, job.redact, launch)
-    if program.protocol == "singer":
+    if not adapter.selects_in_configured_catalog:
         catalog = shape(job, catalog)
         if spec is not None and spec.engine == "native":
             _one_stream_selected(job, catalog)
@@ -101,7 +103,7 @@ def _one_stream_selected(job: Job, catalog: Catalog) -> None:
 def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool) -> Catalog:
     """The ConfiguredAirbyteCatalog for a discovered AirbyteCatalog, shaped by the job:
     ``select`` picks streams, ``metadata`` sets sync modes, cursors and keys."""
-    source = job.spec.source
+    source = job.definition.source
     view = {
         "streams": [
             {"tap_stream_id": s["name"], "schema": s.get("json_schema") or {}}
@@ -122,7 +124,7 @@ def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool
         selected,
         overrides,
         full_refresh=full_refresh,
-        destination_sync_mode=job.spec.target.destination_sync_mode,
+        destination_sync_mode=job.definition.target.destination_sync_mode,
     )
 
 

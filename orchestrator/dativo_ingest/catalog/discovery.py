@@ -19,6 +19,7 @@ from dativo_ingest.catalog.selection import (
 from dativo_ingest.config import Job, Redactor
 from dativo_ingest.exceptions import ConfigurationError, RunFailedError
 from dativo_ingest.logs import get_logger
+from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.runtime import Launch, run_to_completion
 from dativo_ingest.runtime.program import Program
 
@@ -30,7 +31,7 @@ _STDERR_TAIL = 4000
 
 def cache_key(job: Job, program: Program) -> str:
     """Changes when the tap, its config, or the job's selection and overrides change."""
-    source = job.spec.source
+    source = job.definition.source
     parts = {
         "program": program.identity,
         "config": job.source.config,
@@ -44,12 +45,8 @@ def discover(program: Program, config_file: Path, redact: Redactor, launch: Laun
     """Run the tap's discovery and return its catalog: Singer ``--config F --discover``
     prints a catalog; Airbyte ``discover --config F`` prints a CATALOG message."""
     log.info("discovering the streams of %s ...", program.name)
-    airbyte = program.protocol == "airbyte"
-    args = (
-        ["discover", "--config", str(config_file)]
-        if airbyte
-        else ["--config", str(config_file), "--discover"]
-    )
+    adapter = adapter_for(program.protocol)
+    args = [str(arg) for arg in adapter.discover_args(config_file)]
     result = run_to_completion(program, args, launch)
     tail = redact(result.stderr.decode(errors="replace")[-_STDERR_TAIL:])
     if result.returncode != 0:
@@ -58,7 +55,7 @@ def discover(program: Program, config_file: Path, redact: Redactor, launch: Laun
             program.name,
         )
     try:
-        catalog = _airbyte_catalog(result.stdout) if airbyte else orjson.loads(result.stdout)
+        catalog = adapter.parse_catalog(result.stdout)
     except orjson.JSONDecodeError as exc:
         raise RunFailedError(
             f"{program.name} --discover printed no JSON catalog: {exc}", program.name
@@ -68,18 +65,9 @@ def discover(program: Program, config_file: Path, redact: Redactor, launch: Laun
     return catalog
 
 
-def _airbyte_catalog(output: bytes) -> Any:
-    for line in output.splitlines():
-        if line.startswith(b"{") and b'"CATALOG"' in line:
-            message = orjson.loads(line)
-            if message.get("type") == "CATALOG":
-                return message.get("catalog")
-    raise orjson.JSONDecodeError("no CATALOG message", "", 0)
-
-
 def shape(job: Job, catalog: Catalog) -> Catalog:
     """Apply the job's metadata overrides, then its selection (everything when none)."""
-    source = job.spec.source
+    source = job.definition.source
     unmatched = unmatched_patterns(catalog, source.select or [])
     if unmatched:
         known = ", ".join(stream_id(s) for s in catalog.get("streams", [])) or "none"

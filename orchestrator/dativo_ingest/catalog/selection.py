@@ -25,10 +25,11 @@ def metadata_entry(stream: dict[str, Any], breadcrumb: list[str]) -> dict[str, A
     entries = stream.setdefault("metadata", [])
     for entry in entries:
         if list(entry.get("breadcrumb", [])) == breadcrumb:
-            return entry.setdefault("metadata", {})
-    entry = {"breadcrumb": breadcrumb, "metadata": {}}
-    entries.append(entry)
-    return entry["metadata"]
+            found: dict[str, Any] = entry.setdefault("metadata", {})
+            return found
+    metadata: dict[str, Any] = {}
+    entries.append({"breadcrumb": breadcrumb, "metadata": metadata})
+    return metadata
 
 
 def _split(pattern: str) -> tuple[str, str]:

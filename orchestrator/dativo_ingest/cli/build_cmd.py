@@ -7,7 +7,7 @@ import argparse
 from dativo_ingest.exceptions import ConfigurationError
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "build", help="build the Docker images of first-party connectors (dativo/NAME:VERSION)"
     )
@@ -30,7 +30,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def build(args: argparse.Namespace) -> int:
     from dativo_ingest.cli.project_args import current_project, project_registry
-    from dativo_ingest.runtime.images import BUILD_SECONDS, connect, ensure_image
+    from dativo_ingest.install.images import ensure_image
+    from dativo_ingest.runtime.container.api import BUILD_SECONDS, connect
 
     registry = project_registry(current_project(args))
     if args.names:

@@ -24,7 +24,7 @@ TYPES = ("source", "target", "mapper")
 DEFAULT_PARTNER = {"source": "target-jsonl", "target": "tap-csv"}
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     connectors = commands.add_parser("connectors", help="the connector registry")
     actions = connectors.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="the curated connectors (--all: and the index)")
@@ -224,7 +224,7 @@ def _origin(spec: ConnectorSpec) -> str:
 def _distribution(spec: ConnectorSpec) -> str | None:
     if spec.path:
         project = tomllib.loads((Path(spec.path) / "pyproject.toml").read_text())
-        return project["project"]["name"]
+        return str(project["project"]["name"])
     if spec.pip_url:
         return spec.pip_url.split("==")[0].split("[")[0]
     return None

@@ -13,7 +13,7 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "project_template"
 _RENAMED = {"gitignore": ".gitignore", "env.example": ".env.example"}
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "init", help="create a project: dativo.yaml, jobs/, catalogs/, .env.example, .gitignore"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     discover = commands.add_parser(
         "discover", help="discover the tap's streams and write the catalog, selection applied"
     )
@@ -45,7 +45,7 @@ def discover_job(args: argparse.Namespace) -> int:
     program = program_for(job.source, "source", home)
     with private_workdir(home) as workdir:
         config = write_private(workdir / "source-config.json", orjson.dumps(job.source.config))
-        runtime = effective_runtime(job.source.runtime, job.spec.runtime, program.runtime)
+        runtime = effective_runtime(job.source.runtime, job.definition.runtime, program.runtime)
         launch = Launch(runtime, workdir)
         catalog = prepare_catalog(job, program, config, launch=launch, refresh=True, output=output)
     if catalog is None:

@@ -21,7 +21,7 @@ from dativo_ingest.state import StateStore, dativo_home, open_store
 FOLLOW_POLL_SECONDS = 0.3
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "logs", help="show a run's log (default: the latest run; a job: its latest run)"
     )

@@ -9,7 +9,7 @@ from dativo_ingest.pipeline.progress import DEFAULT_PROGRESS_SECONDS
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("run", help="run jobs: source -> target, saving confirmed state")
     parser.add_argument("jobs", nargs="+", metavar="JOB", help="path of a job file (YAML)")
     parser.add_argument(

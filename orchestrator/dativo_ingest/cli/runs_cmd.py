@@ -27,7 +27,7 @@ _COLUMNS = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("runs", help="list runs, latest first")
     parser.add_argument("--json", action="store_true", help="print a JSON list")
     parser.add_argument("--limit", type=int, default=20, help="at most N runs (default: 20)")

@@ -14,7 +14,7 @@ from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.workers.submission import read_submission
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("schedule", help="run jobs on a cron schedule, on Temporal")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create", help="schedule a job (its id is the job's state id)")

@@ -7,7 +7,7 @@ import argparse
 from dativo_ingest.state import dativo_home
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "server", help="start Temporal's one-machine dev server for `dativo worker`/`submit`"
     )

@@ -25,7 +25,7 @@ log = get_logger(__name__)
 Action = Callable[[StateStore, argparse.Namespace], int]
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("state", help="show or change stored job states")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     actions.add_parser("list", help="list stored states").set_defaults(handler=list_states)
@@ -60,9 +60,10 @@ def _with_store(action: Action) -> Callable[[argparse.Namespace], int]:
 @contextmanager
 def _job_stopped(store: StateStore, state_id: str, force: bool) -> Iterator[None]:
     """Hold ``state_id``'s lock, so no run of the job starts or runs meanwhile."""
-    holder: str | None = new_run_id()
+    run_id = new_run_id()
+    holder: str | None = run_id
     try:
-        store.acquire_lock(state_id, holder)
+        store.acquire_lock(state_id, run_id)
     except JobLockedError as exc:
         if not force:
             raise JobLockedError(f"{exc}; or give --force") from None

@@ -8,7 +8,7 @@ from dativo_ingest.cli.temporal_args import add_temporal_options, run, temporal_
 from dativo_ingest.workers.submission import DEFAULT_HEARTBEAT_SECONDS, read_submission
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "submit", help="queue jobs for `dativo worker`s (a job queued or running is not re-run)"
     )

@@ -14,7 +14,7 @@ TOKEN_ENV = "DATIVO_UI_TOKEN"
 log = get_logger("ui")
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("ui", help="serve a read-only web page of jobs, runs and states")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"

@@ -7,7 +7,7 @@ import argparse
 from dativo_ingest.cli.temporal_args import add_temporal_options, run, temporal_from
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "worker", help="run jobs handed out by Temporal (submitted or scheduled)"
     )

@@ -1,7 +1,7 @@
 """Job files and projects: models, loading, ``${VAR}`` substitution and secret redaction."""
 
 from dativo_ingest.config.loader import Connector, Job, load_job
-from dativo_ingest.config.models import JobConfig, SourceConfig, TargetConfig
+from dativo_ingest.config.models import JobConfig, SourceSide, TargetSide
 from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor
 
@@ -11,8 +11,8 @@ __all__ = [
     "JobConfig",
     "Project",
     "Redactor",
-    "SourceConfig",
-    "TargetConfig",
+    "SourceSide",
+    "TargetSide",
     "load_job",
     "load_project",
 ]

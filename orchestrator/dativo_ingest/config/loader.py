@@ -12,20 +12,20 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
 from dativo_ingest.config.errors import key_path, reason
 from dativo_ingest.config.interpolate import MissingVariablesError, interpolate
-from dativo_ingest.config.models import ConnectorConfig, JobConfig
+from dativo_ingest.config.models import JobConfig, Side
 from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.config.settings_check import registry_settings, settings_problems
 from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
 from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
-from dativo_ingest.registry.models import Capability
 from dativo_ingest.runtime.options import RuntimeOptions
 
 INLINE_CAPABILITIES = {  # what an unregistered Singer connector is assumed to support
@@ -43,7 +43,7 @@ class Connector:
     config: dict[str, Any]
     executable: Path | None = None
     spec: ConnectorSpec | None = None
-    protocol: Literal["singer", "airbyte"] = "singer"
+    protocol: ProtocolName = DEFAULT_PROTOCOL
     runtime: RuntimeOptions | None = None
     job_file: Path | None = None  # where its config was written, for error messages
 
@@ -53,7 +53,7 @@ class Job:
     """A validated job: the model plus what was resolved from the file's location."""
 
     file: Path
-    spec: JobConfig
+    definition: JobConfig  # the job file's model; `connector.spec` is a registry entry
     source: Connector
     target: Connector
     catalog: Path | None
@@ -62,12 +62,12 @@ class Job:
 
     @property
     def state_id(self) -> str:
-        return self.spec.state_id
+        return self.definition.state_id
 
     @property
     def catalog_path(self) -> Path:
         """Where discovery writes this job's catalog: ``<root>/catalogs/<tenant>/<name>.json``."""
-        return self.project.catalog_path(self.spec.tenant_id, self.spec.name)
+        return self.project.catalog_path(self.definition.tenant_id, self.definition.name)
 
 
 def load_job(
@@ -138,8 +138,9 @@ def load_job(
         | secret_values(spec.source.config)
         | secret_values(spec.target.config)
     )
-    source = replace(source, job_file=file)  # type: ignore[arg-type]
-    target = replace(target, job_file=file)  # type: ignore[arg-type]
+    assert source is not None and target is not None  # else a problem was listed
+    source = replace(source, job_file=file)
+    target = replace(target, job_file=file)
     return Job(file, spec, source, target, catalog, Redactor(secrets), project)
 
 
@@ -161,7 +162,7 @@ def _read_yaml(file: Path) -> dict[str, Any]:
 
 
 def _connector(
-    side_spec: ConnectorConfig,
+    side_spec: Side,
     side: str,
     base: Path,
     registry: Registry | None,
@@ -186,7 +187,7 @@ def _connector(
         )
     given = side_spec.executable
     assert given is not None
-    protocol = side_spec.protocol or "singer"
+    protocol = side_spec.protocol or DEFAULT_PROTOCOL
     if side_spec.pip_url:
         inline = ConnectorSpec(
             name=_package_name(side_spec.pip_url),

@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from dativo_ingest.protocol.names import ProtocolName
 from dativo_ingest.runtime.options import RuntimeOptions
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$", min_length=1)]
@@ -39,7 +40,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ConnectorConfig(_Strict):
+class Side(_Strict):
     """One side of a job: which connector to run and the config handed to it.
 
     Name it from the registry (``connector``, optional ``variant``), or give a program
@@ -51,12 +52,12 @@ class ConnectorConfig(_Strict):
     variant: NonEmpty | None = None
     pip_url: NonEmpty | None = None
     executable: NonEmpty | None = None
-    protocol: Literal["singer", "airbyte"] | None = None
+    protocol: ProtocolName | None = None
     config: dict[str, Any] = {}
     runtime: RuntimeOptions | None = None
 
     @model_validator(mode="after")
-    def _one_way_to_find_it(self) -> ConnectorConfig:
+    def _one_way_to_find_it(self) -> Side:
         if self.connector and (self.pip_url or self.executable):
             raise ValueError("give `connector`, or `executable` (with an optional `pip_url`)")
         if not self.connector and not self.executable:
@@ -78,7 +79,7 @@ class StreamMetadata(_Strict):
     key_properties: list[str] | None = Field(None, alias="key-properties")
 
 
-class SourceConfig(ConnectorConfig):
+class SourceSide(Side):
     """The source side: ``catalog`` names a Singer catalog file relative to the job file;
     ``select`` (Meltano patterns) and ``metadata`` (per-stream overrides) shape the catalog."""
 
@@ -87,7 +88,7 @@ class SourceConfig(ConnectorConfig):
     metadata: dict[str, StreamMetadata] = {}
 
 
-class TargetConfig(ConnectorConfig):
+class TargetSide(Side):
     """The target side. ``destination_sync_mode`` is what an Airbyte destination is told."""
 
     destination_sync_mode: Literal["append", "overwrite", "append_dedup"] = "append"
@@ -119,8 +120,8 @@ class JobConfig(_Strict):
 
     tenant_id: Identifier
     name: Identifier
-    source: SourceConfig
-    target: TargetConfig
+    source: SourceSide
+    target: TargetSide
     runtime: RuntimeOptions | None = None
     retry: RetryPolicy | None = None
     timeout: Seconds | None = None

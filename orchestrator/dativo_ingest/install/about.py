@@ -20,7 +20,8 @@ def cached_about(env_path: Path, executable: Path) -> dict[str, Any]:
     ``env_path`` or run and stored there on first use."""
     cache = env_path / ABOUT_FILE
     try:
-        return orjson.loads(cache.read_bytes())
+        cached: dict[str, Any] = orjson.loads(cache.read_bytes())
+        return cached
     except (OSError, orjson.JSONDecodeError):
         pass
     about = _run_about(executable)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dativo_ingest.config import Connector
 from dativo_ingest.config.loader import INLINE_CAPABILITIES
@@ -10,8 +12,13 @@ from dativo_ingest.config.settings_check import SettingsSpec, settings_problems
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.install.about import cached_about
 from dativo_ingest.install.connectors import ensure_installed, fingerprint
-from dativo_ingest.registry import Capability
+from dativo_ingest.protocol.names import Capability
 from dativo_ingest.runtime.program import Program
+
+if TYPE_CHECKING:
+    import docker
+
+    from dativo_ingest.registry import ConnectorSpec
 
 NATIVE_RUNNER = "dativo-native"
 
@@ -50,7 +57,19 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
         image=spec.docker_image,
         container_argv=command,
         runtime=spec.runtime,
+        build_image=_image_builder(spec) if spec.path and not spec.docker_image else None,
     )
+
+
+def _image_builder(spec: ConnectorSpec) -> Callable[[docker.APIClient], str]:
+    """Builds ``spec``'s image when a container needs it; the Docker SDK is loaded only then."""
+
+    def build(api: docker.APIClient) -> str:
+        from dativo_ingest.install.images import ensure_image
+
+        return ensure_image(spec, api)
+
+    return build
 
 
 def _check_settings(connector: Connector, side: str, about: dict[str, object]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dativo_ingest.logs import get_logger, set_terminal_stream, terminal_format
+from dativo_ingest.protocol.counter import StreamCounter
 from dativo_ingest.state.store import RunRecord
 
 DEFAULT_PROGRESS_SECONDS = 30.0
@@ -40,10 +41,10 @@ def resource_summary(record: RunRecord) -> str:
     return "; ".join(parts)
 
 
-def stream_counts(counter: Any, reported: Mapping[str, int]) -> dict[str, int]:
+def stream_counts(counter: StreamCounter, reported: Mapping[str, int]) -> dict[str, int]:
     """Records per stream: counted in the relay when it splits streams (translation), else as
     the source reports them (singer-sdk METRIC lines, Airbyte ``sourceStats``)."""
-    return dict(getattr(counter, "per_stream", None) or reported)
+    return dict(counter.per_stream or reported)
 
 
 class RunProgress:

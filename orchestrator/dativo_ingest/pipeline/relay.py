@@ -12,6 +12,7 @@ import os
 import time
 
 from dativo_ingest.exceptions import RunFailedError
+from dativo_ingest.protocol.counter import StreamCounter
 from dativo_ingest.protocol.singer import SingerScanner
 from dativo_ingest.protocol.translate import Translator
 
@@ -20,26 +21,55 @@ MAX_HELD_LINE = 4 << 20
 _LONG_LINE_HEAD = 4096
 
 
-class Relay:
-    """Copies ``source_fd`` to ``destination_fd`` until EOF or until the destination closes.
+class BaseRelay:
+    """What every relay shares: the two ends, the figures the watchdog reads, and writing on.
 
     Call ``run``, then ``finish`` once the source's exit status is known.
     """
 
-    def __init__(
-        self,
-        source_fd: int,
-        destination_fd: int,
-        scanner: SingerScanner,
-    ) -> None:
+    def __init__(self, source_fd: int, destination_fd: int, counter: StreamCounter) -> None:
         self.source_fd = source_fd
         self.destination_fd = destination_fd
-        self.scanner = scanner
+        self.counter = counter
         self.bytes_in = 0
         self.destination_closed = False
         self.last_read = time.monotonic()  # when bytes last came from the source
         self.writing_since: float | None = None  # set while a write to the destination blocks
-        self._buffer = bytearray()  # allocated by run(): a translating relay never needs it
+
+    def run(self) -> None:
+        """Relay until the source reaches EOF or the destination stops reading."""
+        raise NotImplementedError
+
+    def finish(self, source_succeeded: bool) -> int:
+        """Deliver (or, after a source failure, drop) a final line without a newline.
+
+        Returns the number of bytes dropped.
+        """
+        raise NotImplementedError
+
+    def _write(self, data: memoryview) -> bool:
+        """Write all of ``data``; False once the destination has closed its input."""
+        self.writing_since = time.monotonic()
+        try:
+            while data:
+                written = os.write(self.destination_fd, data)
+                data = data[written:]
+        except BrokenPipeError:
+            self.destination_closed = True
+            return False
+        finally:
+            self.writing_since = None
+        return True
+
+
+class Relay(BaseRelay):
+    """Copies ``source_fd`` to ``destination_fd`` until EOF or until the destination closes,
+    counting the Singer stream with ``scanner`` on the way."""
+
+    def __init__(self, source_fd: int, destination_fd: int, scanner: SingerScanner) -> None:
+        super().__init__(source_fd, destination_fd, scanner)
+        self.scanner = scanner
+        self._buffer = bytearray()  # allocated by run()
         self._held = 0
         self._in_long_line = False
 
@@ -86,10 +116,6 @@ class Relay:
         self._held = tail
 
     def finish(self, source_succeeded: bool) -> int:
-        """Deliver (or, after a source failure, drop) a final line without a newline.
-
-        Returns the number of bytes dropped.
-        """
         held, self._held = self._held, 0
         if not held or self.destination_closed:
             return 0
@@ -99,20 +125,6 @@ class Relay:
         self._write(memoryview(self._buffer)[:held])
         return 0
 
-    def _write(self, data: memoryview) -> bool:
-        """Write all of ``data``; False once the destination has closed its input."""
-        self.writing_since = time.monotonic()
-        try:
-            while data:
-                written = os.write(self.destination_fd, data)
-                data = data[written:]
-        except BrokenPipeError:
-            self.destination_closed = True
-            return False
-        finally:
-            self.writing_since = None
-        return True
-
 
 MAX_TRANSLATED_LINE = 64 << 20
 
@@ -121,7 +133,7 @@ class LineTooLongError(RunFailedError):
     """A message too long to translate (translation needs the whole line in memory)."""
 
 
-class TranslatingRelay(Relay):
+class TranslatingRelay(BaseRelay):
     """A relay that rewrites each message (Airbyte <-> Singer) on its way through.
 
     Translation needs whole lines: a line is held until complete, up to
@@ -134,7 +146,7 @@ class TranslatingRelay(Relay):
         destination_fd: int,
         translator: Translator,
     ) -> None:
-        super().__init__(source_fd, destination_fd, translator)  # type: ignore[arg-type]
+        super().__init__(source_fd, destination_fd, translator)
         self.translator = translator
         self._pending = b""
 
@@ -164,3 +176,12 @@ class TranslatingRelay(Relay):
             return len(pending)
         self._write(memoryview(self.translator.translate([pending])))
         return 0
+
+
+def relay_for(
+    source_fd: int, destination_fd: int, handler: SingerScanner | Translator
+) -> BaseRelay:
+    """The relay that drives ``handler``: a counting one for a scanner, else a translating one."""
+    if isinstance(handler, SingerScanner):
+        return Relay(source_fd, destination_fd, handler)
+    return TranslatingRelay(source_fd, destination_fd, handler)

@@ -79,7 +79,7 @@ def run_job(job: Job, store: StateStore, options: RunOptions) -> RunRecord:
         log.warning("marked abandoned the runs of a dativo that died: %s", ", ".join(abandoned))
     if options.attempt is not None:
         return _attempt(job, store, options, options.attempt, None)
-    policy = job.spec.retry
+    policy = job.definition.retry
     attempts = policy.attempts if policy is not None else 1
     attempt, reason = 1, None
     while True:
@@ -161,11 +161,13 @@ def _execute(
     updated = store.get_connector_config(job.state_id, "source")
     if updated is not None:
         log.info("using the config %s updated in an earlier run", job.source.name)
-    target_runtime = effective_runtime(job.target.runtime, job.spec.runtime, target_program.runtime)
-    tap_runtime = effective_runtime(job.source.runtime, job.spec.runtime, tap_program.runtime)
+    target_runtime = effective_runtime(
+        job.target.runtime, job.definition.runtime, target_program.runtime
+    )
+    tap_runtime = effective_runtime(job.source.runtime, job.definition.runtime, tap_program.runtime)
     env = {
         **os.environ,
-        "DATIVO_TENANT_ID": job.spec.tenant_id,
+        "DATIVO_TENANT_ID": job.definition.tenant_id,
         "DATIVO_LOG_LEVEL": connector_level(),
     }
     labels = {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id}
@@ -250,7 +252,7 @@ class _Supervisor:
         self.target_quit_early = False
         self.stall: Stall | None = None
         self.watchdog = Watchdog(
-            Limits(job.spec.timeout, job.spec.idle_timeout),
+            Limits(job.definition.timeout, job.definition.idle_timeout),
             self.relay,
             lambda: (self.tap.returncode is None, self.target.returncode is None),
             self._stalled,
@@ -366,9 +368,7 @@ class _Supervisor:
             for side, process in (("source", self.tap), ("target", self.target))
             for usage in (process.resources(),)
         }
-        record.streams = dict(
-            getattr(self.scanner, "per_stream", None) or self.tap_log.records_per_stream
-        )
+        record.streams = stream_counts(self.scanner, self.tap_log.records_per_stream)
         if self.events is not None:
             for stream, counted in sorted(self.events.source_counts.items()):
                 relayed = record.streams.get(stream, 0)
@@ -403,13 +403,13 @@ class _Supervisor:
             )
         if self.events is not None and self.events.errors:
             message, failure_type = self.events.errors[0]
-            transient = failure_type == "transient_error"
-            retry = "may be retried" if transient else "not retryable"
+            retryable = failure_type == "transient_error"
+            retry = "may be retried" if retryable else "not retryable"
             raise RunFailedError(
                 f"{self.tap.name} reported an error ({failure_type}, {retry}): "
                 f"{self.job.redact(message)}\n{self.tap_log.report()}",
                 self.tap.name,
-                f"{self.tap.name} reported a transient_error" if transient else None,
+                f"{self.tap.name} reported a transient_error" if retryable else None,
             )
         tap_exit, target_exit = self.tap.returncode, self.target.returncode
         if target_exit != 0 or self.target_quit_early:

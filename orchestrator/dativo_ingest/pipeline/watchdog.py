@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from dativo_ingest.pipeline.relay import Relay
+from dativo_ingest.pipeline.relay import BaseRelay
 
 Side = Literal["source", "target", "run"]
 
@@ -42,7 +42,7 @@ class Watchdog:
     def __init__(
         self,
         limits: Limits,
-        relay: Relay,
+        relay: BaseRelay,
         running: Callable[[], tuple[bool, bool]],
         on_stall: Callable[[Stall], None],
     ) -> None:

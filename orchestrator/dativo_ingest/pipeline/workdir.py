@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from dativo_ingest.state.locks import pid_exists
+from dativo_ingest.processes import pid_exists
 
 
 @contextmanager

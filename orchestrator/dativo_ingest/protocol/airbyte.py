@@ -101,11 +101,11 @@ def catalog_from_singer(
     singer_catalog: Mapping[str, Any], *, full_refresh: bool, destination_sync_mode: str
 ) -> dict[str, Any]:
     """A ConfiguredAirbyteCatalog for an Airbyte destination fed by a Singer tap."""
-    discovered = {"streams": []}
-    selected = set()
+    discovered: dict[str, list[dict[str, Any]]] = {"streams": []}
+    selected: set[str] = set()
     for stream in singer_catalog.get("streams", []):
         name = stream.get("stream") or stream.get("tap_stream_id")
-        root = next(
+        root: dict[str, Any] = next(
             (
                 e.get("metadata", {})
                 for e in stream.get("metadata", [])

@@ -35,6 +35,11 @@ class SingerScanner:
         self.uninspected_state_lines = 0
         self.track_states = True
 
+    @property
+    def per_stream(self) -> dict[str, int]:
+        """Empty: the scanner counts records without telling streams apart."""
+        return {}
+
     def scan(self, buf: bytes | bytearray, start: int, end: int) -> None:
         """Classify the whole lines in ``buf[start:end]``."""
         for marker in _RECORD_MARKERS:

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
 from dativo_ingest.runtime.options import RuntimeOptions
 
 ConnectorName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
-
-
-class Capability(StrEnum):
-    CATALOG = "catalog"
-    PROPERTIES = "properties"
-    DISCOVER = "discover"
-    STATE = "state"
-    TEST = "test"
-    ABOUT = "about"
-    # declared by Meltano Hub entries; dativo records them, the run does not depend on them
-    STREAM_MAPS = "stream-maps"
-    SCHEMA_FLATTENING = "schema-flattening"
-    BATCH = "batch"
-    ACTIVATE_VERSION = "activate-version"
-    STRUCTURED_LOGGING = "structured-logging"
-    VALIDATE_RECORDS = "validate-records"
-    HARD_DELETE = "hard-delete"
-    SOFT_DELETE = "soft-delete"
-    LOG_BASED = "log-based"
-    TARGET_SCHEMA = "target-schema"
-    DATATYPE_FAILSAFE = "datatype-failsafe"
 
 
 class _Strict(BaseModel):
@@ -63,8 +42,8 @@ class ConnectorSpec(_Strict):
     default: bool = False
     type: Literal["source", "target", "mapper"]
     description: str = ""
-    engine: Literal["native", "singer", "airbyte"]
-    protocol: Literal["singer", "airbyte"] = "singer"
+    engine: Literal["native"] | ProtocolName
+    protocol: ProtocolName = DEFAULT_PROTOCOL
     modes: list[Literal["self_hosted", "cloud"]] = ["self_hosted"]
     incremental: Incremental = Incremental()
     path: str | None = Field(None, description="first-party source folder, relative to the file")

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.registry.models import ConnectorSpec, Setting
 from dativo_ingest.registry.search import install_source
 
@@ -60,7 +61,9 @@ def _provenance(spec: ConnectorSpec) -> str:
 
 def _config_lines(spec: ConnectorSpec) -> list[str]:
     if not spec.settings:
-        how = f"`{spec.executable} spec`" if spec.protocol == "airbyte" else "its documentation"
+        command = adapter_for(spec.protocol).spec_args()
+        shown = " ".join(map(str, [spec.executable, *(command or [])]))
+        how = f"`{shown}`" if command else "its documentation"
         return ["  config: {}  # the registry lists no settings for it: see " + how]
     lines = ["  config:"]
     if len(spec.settings_groups) > 1:

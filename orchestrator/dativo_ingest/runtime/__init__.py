@@ -9,14 +9,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.runtime.options import RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess
-
-if TYPE_CHECKING:  # runtime.program imports the registry, whose models import runtime.options
-    from dativo_ingest.runtime.program import Program
+from dativo_ingest.runtime.program import Program
 
 Starter = Callable[..., ConnectorProcess]
 
@@ -42,12 +40,12 @@ def start_process(
 
 _RUNTIMES: dict[str, str] = {  # mode -> "module:function", imported on first use
     "subprocess": "dativo_ingest.runtime:start_process",
-    "docker": "dativo_ingest.runtime.docker:start_container",
+    "docker": "dativo_ingest.runtime.container:start_container",
 }
 
 
 _PREPARERS: dict[str, str] = {  # mode -> "module:function" doing slow work before any start
-    "docker": "dativo_ingest.runtime.docker:prepare_container",
+    "docker": "dativo_ingest.runtime.container:prepare_container",
 }
 
 
@@ -91,10 +89,9 @@ def run_to_completion(
     ]
     for reader in readers:
         reader.start()
-    code = process.wait(timeout)
-    timed_out = code is None
-    if timed_out:
-        code = process.stop(0)
+    waited = process.wait(timeout)
+    timed_out = waited is None
+    code = process.stop(0) if waited is None else waited
     for reader in readers:
         reader.join()
     process.kill_leftovers()

@@ -26,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
 from dativo_ingest.logs import get_logger
-from dativo_ingest.state.locks import current_process_identity
+from dativo_ingest.processes import current_process_identity
 from dativo_ingest.state.store import LockHolder, RunRecord, StoredState, is_empty_state, utc_now
 
 log = get_logger(__name__)
@@ -226,7 +226,7 @@ class PostgresStateStore:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._mutex:
             try:
-                return self._db.execute(sql, params).fetchall()  # type: ignore[arg-type]
+                return self._db.execute(sql, params).fetchall()
             except psycopg.Error as exc:
                 raise StateStoreError(f"state store {self.where}: {exc}") from exc
 
@@ -436,7 +436,7 @@ class PostgresStateStore:
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "run_id")
         with self._transaction() as db:
             db.execute(
-                f"INSERT INTO runs ({names}) VALUES ({', '.join('%s' for _ in columns)})"  # type: ignore[arg-type]
+                f"INSERT INTO runs ({names}) VALUES ({', '.join('%s' for _ in columns)})"
                 f" ON CONFLICT (run_id) DO UPDATE SET {updates}",
                 [values[c] for c in columns],
             )

@@ -14,7 +14,8 @@ from typing import Any
 import orjson
 
 from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
-from dativo_ingest.state.locks import current_process_identity, holder_is_alive
+from dativo_ingest.processes import current_process_identity
+from dativo_ingest.state.locks import holder_is_alive
 from dativo_ingest.state.store import (
     LockHolder,
     RunRecord,

@@ -10,6 +10,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,9 +23,9 @@ from dativo_ingest.pipeline.progress import PROGRESS_FILE_VARIABLE
 from dativo_ingest.pipeline.signals import DEFAULT_GRACE_SECONDS
 from dativo_ingest.pipeline.transient import NEVER_RETRIED_EXIT_CODES
 from dativo_ingest.pipeline.workdir import private_workdir, write_private
+from dativo_ingest.processes import pid_exists
 from dativo_ingest.runtime.process import die_with_parent
 from dativo_ingest.state import dativo_home, open_store
-from dativo_ingest.state.locks import pid_exists
 from dativo_ingest.workers.submission import ACTIVITY_NAME, JobSubmission, RunSummary
 
 _TAIL_LINES = 30
@@ -106,7 +107,8 @@ async def _wait_heartbeating(
 
 def _progress(path: Path) -> dict[str, int]:
     try:
-        return orjson.loads(path.read_bytes())
+        progress: dict[str, int] = orjson.loads(path.read_bytes())
+        return progress
     except (OSError, orjson.JSONDecodeError):
         return {}
 
@@ -145,7 +147,7 @@ def _connector_exits(state_id: str, worker: str) -> set[int]:
 
 
 def _failure(
-    code: int, tail: deque[str], job: JobSubmission, connector_exits: set[int] = frozenset()
+    code: int, tail: deque[str], job: JobSubmission, connector_exits: AbstractSet[int] = frozenset()
 ) -> ApplicationError:
     """Exit codes of ``dativo run`` -> what Temporal may do: 2 (configuration) is final,
     3 (locked) and signals (the worker stopping) are retried, 1 (a connector failed) is

@@ -58,7 +58,7 @@ async def wait(handle: WorkflowHandle[object, RunSummary]) -> RunSummary:
     except WorkflowFailureError as exc:
         cause = exc.cause
         while cause.__cause__ is not None and not isinstance(cause, ApplicationError):
-            cause = cause.__cause__  # type: ignore[assignment]
+            cause = cause.__cause__
         message = f"job {handle.id} failed: {cause}"
         if isinstance(cause, ApplicationError) and cause.type == ConfigurationError.__name__:
             raise ConfigurationError(message) from None

@@ -43,7 +43,7 @@ class JobWorkflow:
 
     @workflow.run
     async def run(self, job: JobSubmission) -> RunSummary:
-        return await workflow.execute_activity(
+        summary: RunSummary = await workflow.execute_activity(
             ACTIVITY_NAME,
             job,
             result_type=RunSummary,
@@ -51,3 +51,4 @@ class JobWorkflow:
             heartbeat_timeout=timedelta(seconds=job.heartbeat_seconds),
             retry_policy=retry_policy(job.retry),
         )
+        return summary

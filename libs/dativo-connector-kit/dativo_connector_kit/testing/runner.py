@@ -55,7 +55,9 @@ class TargetRunner:
             )
 
     @staticmethod
-    def schema(stream: str = "users", keys: tuple[str, ...] = ("id",), **properties: t.Any) -> dict:
+    def schema(
+        stream: str = "users", keys: tuple[str, ...] = ("id",), **properties: t.Any
+    ) -> dict[str, t.Any]:
         """A SCHEMA message (default: ``users`` with ``id`` and a nullable ``name``)."""
         props = properties or {"id": {"type": "integer"}, "name": {"type": ["string", "null"]}}
         return {
@@ -66,12 +68,12 @@ class TargetRunner:
         }
 
     @staticmethod
-    def record(stream: str = "users", id_: int = 1, **fields: t.Any) -> dict:
+    def record(stream: str = "users", id_: int = 1, **fields: t.Any) -> dict[str, t.Any]:
         """A RECORD message with an ``id``."""
         return {"type": "RECORD", "stream": stream, "record": {"id": id_, **fields}}
 
     @staticmethod
-    def state(position: int) -> dict:
+    def state(position: int) -> dict[str, t.Any]:
         """A STATE message whose bookmark is ``position``."""
         return {"type": "STATE", "value": {"bookmarks": {"users": {"id": position}}}}
 

@@ -29,11 +29,16 @@ from typing import Any
 import docker
 import requests
 
-from dativo_ingest.exceptions import DativoError
 from dativo_ingest.filelock import LockWaitTimeoutError, exclusive
 from dativo_ingest.install.connectors import fingerprint
 from dativo_ingest.logs import get_logger
 from dativo_ingest.registry import ConnectorSpec
+from dativo_ingest.runtime.container.api import (
+    BUILD_SECONDS,
+    DockerError,
+    image_exists,
+    image_labels,
+)
 
 log = get_logger(__name__)
 BASE_IMAGE = "dativo/python-base:3.11"
@@ -42,42 +47,11 @@ _BASE_PACKAGES = "python3,python3-venv,ca-certificates"
 _STRIPPED = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man")
 _SOURCE_LABEL = "dativo.source"  # the connector's fingerprint and the base image
 _OUTPUT_TAIL = 3000
-API_SECONDS = 60.0  # bound of an API call before any container runs
-BUILD_SECONDS = 3600.0  # bound of the image work: builds of minutes are normal under load
-
-
-class DockerError(DativoError):
-    """Docker is unreachable, or an image cannot be found or built; the message says which."""
-
-
-def connect(timeout: float = API_SECONDS) -> docker.APIClient:
-    """A client of the local Docker daemon (``DOCKER_HOST`` and friends are honoured) whose
-    calls fail after ``timeout`` seconds without an answer."""
-    try:
-        return docker.APIClient(version="auto", timeout=timeout, **docker.utils.kwargs_from_env())
-    except docker.errors.DockerException as exc:
-        raise DockerError(
-            f"cannot reach the Docker daemon ({exc}); start dockerd, or run the connector "
-            "with `runtime: {mode: subprocess}`"
-        ) from None
 
 
 def base_image() -> str:
     """The image connector images are built FROM: ``$DATIVO_BASE_IMAGE`` or our own."""
     return os.environ.get("DATIVO_BASE_IMAGE") or BASE_IMAGE
-
-
-def image_exists(api: docker.APIClient, image: str) -> bool:
-    return _labels(api, image) is not None
-
-
-def _labels(api: docker.APIClient, image: str) -> dict[str, str] | None:
-    """The image's labels, or None if there is no such image locally."""
-    try:
-        config = api.inspect_image(image).get("Config") or {}
-    except docker.errors.ImageNotFound:
-        return None
-    return config.get("Labels") or {}
 
 
 def image_tag(spec: ConnectorSpec) -> str:
@@ -116,10 +90,10 @@ def ensure_image(
     source_fingerprint = fingerprint(spec, portable=True)
     tag = f"{version_tag}-{source_fingerprint}"
     source = f"{source_fingerprint} FROM {base}"
-    if not force and (_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
+    if not force and (image_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
         return tag
     with _build_lock(), _as_docker_error(f"building {tag}"):
-        if not force and (_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
+        if not force and (image_labels(api, tag) or {}).get(_SOURCE_LABEL) == source:
             return tag  # built by another dativo while this one waited
         if base == BASE_IMAGE and not image_exists(api, BASE_IMAGE):
             _build_base_image()

@@ -1,0 +1,1 @@
+"""One run: wiring the two sides, the relay, confirmed states, retries, checks."""
