@@ -9,6 +9,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ class Scaffold:
         return self.root / "jobs" / f"{self.name}.yaml"
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("new", help="create a connector: dativo new connector NAME")
     what = parser.add_subparsers(dest="what", required=True, metavar="WHAT")
     connector = what.add_parser(
@@ -97,9 +98,9 @@ def new_connector(args: argparse.Namespace) -> int:
     return 0
 
 
-def registry_entry(scaffold: Scaffold, registry_folder: Path) -> dict:
+def registry_entry(scaffold: Scaffold, registry_folder: Path) -> dict[str, Any]:
     """The connector's entry in the project's ``registry.yaml``."""
-    entry: dict = {
+    entry: dict[str, Any] = {
         "name": scaffold.name,
         "variant": "local",
         "type": "target" if scaffold.kind == "target" else "source",
@@ -173,7 +174,7 @@ def _registry_text(registry: Path, name: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _entry_text(entry: dict, existing: str) -> str:
+def _entry_text(entry: dict[str, Any], existing: str) -> str:
     """``entry`` as a YAML list item, indented like the entries already in ``existing``."""
     indent = next((m.group(1) for m in re.finditer(r"^( *)- ", existing, re.MULTILINE)), "  ")
     lines = yaml.safe_dump([entry], sort_keys=False).splitlines()

@@ -44,7 +44,8 @@ def is_selected(stream: dict[str, Any]) -> bool:
 def load_class(entrypoint: str) -> type:
     module_name, _, class_name = entrypoint.partition(":")
     try:
-        return getattr(importlib.import_module(module_name), class_name)
+        found: type = getattr(importlib.import_module(module_name), class_name)
+        return found
     except (ImportError, AttributeError) as exc:
         raise ConfigurationError(f"cannot load native connector {entrypoint!r}: {exc}") from None
 
