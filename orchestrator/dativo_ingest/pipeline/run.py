@@ -33,6 +33,7 @@ from dativo_ingest.pipeline.progress import report as report_progress
 from dativo_ingest.pipeline.relay import CHUNK_SIZE
 from dativo_ingest.pipeline.signals import (
     DEFAULT_GRACE_SECONDS,
+    SignalForwarder,
     forward_signals,
     wait_unless_signalled,
 )
@@ -187,13 +188,17 @@ def _execute(
     context = {"env": env, "workdir": workdir, "labels": labels}
     prepare_connector(target_program, target_runtime)
     prepare_connector(tap_program, tap_runtime)
-    target = _start(target_program, wiring.target_args, target_runtime, None, context)
-    try:
-        tap = _start(tap_program, wiring.tap_args, tap_runtime, subprocess.DEVNULL, context)
-    except RunFailedError:
-        target.stop(0)
-        raise
-    _Supervisor(job, store, options, record, tap, target, wiring).run()
+    # signals are handled from before the first connector starts: none can end dativo
+    # while its connectors run on without it
+    with forward_signals([], options.grace_seconds) as signals:
+        target = _start(target_program, wiring.target_args, target_runtime, None, context)
+        try:
+            tap = _start(tap_program, wiring.tap_args, tap_runtime, subprocess.DEVNULL, context)
+        except RunFailedError:
+            target.stop(0)
+            raise
+        signals.attach([tap, target])
+        _Supervisor(job, store, options, record, tap, target, wiring, signals).run()
 
 
 def _start(
@@ -223,8 +228,10 @@ class _Supervisor:
         tap: ConnectorProcess,
         target: ConnectorProcess,
         wiring: Wiring,
+        signals: SignalForwarder,
     ) -> None:
         self.job, self.record, self.options = job, record, options
+        self.signals = signals
         self.tap, self.target = tap, target
         self.tap_log = StderrTail(tap.name, job.redact, "source")
         self.target_log = StderrTail(target.name, job.redact, "target")
@@ -269,25 +276,24 @@ class _Supervisor:
         _thread(self._watch_target)
         self.watchdog.start()
         self.progress.start()
-        with forward_signals([self.tap, self.target], self.options.grace_seconds) as signals:
-            try:
-                self._relay_and_wait()
-            finally:
-                self.watchdog.done()
-                for process in (self.tap, self.target):
-                    if process.returncode is None:
-                        process.stop(0)
-                    process.kill_leftovers()
-                for reader in readers:
-                    reader.join(_JOIN_SECONDS)
-                self.progress.stop()
+        try:
+            self._relay_and_wait()
+        finally:
+            self.watchdog.done()
+            for process in (self.tap, self.target):
+                if process.returncode is None:
+                    process.stop(0)
+                process.kill_leftovers()
+            for reader in readers:
+                reader.join(_JOIN_SECONDS)
+            self.progress.stop()
         self._record_figures()
         report_progress(
             os.environ.get(PROGRESS_FILE_VARIABLE), self.record.records, self.record.bytes
         )
         self.record.duration_s = round(time.monotonic() - self.started, 3)
         self._keep_config_updates()
-        self._raise_for_outcome(signals.received)
+        self._raise_for_outcome(self.signals.received)
         self._save_source_state_if_unconfirmed()
         log.info(self._summary())
 

@@ -18,7 +18,8 @@ DEFAULT_GRACE_SECONDS = 10.0
 
 
 class SignalForwarder:
-    """Records the first signal; repeated signals are ignored while the connectors drain."""
+    """Records the first signal; repeated signals are ignored while the connectors drain.
+    A signal that arrives before the connectors are attached is forwarded when they are."""
 
     def __init__(self, processes: Sequence[ConnectorProcess], grace_seconds: float) -> None:
         self.processes = processes
@@ -36,8 +37,18 @@ class SignalForwarder:
             signal.Signals(signum).name,
             self.grace_seconds,
         )
+        self._forward()
+
+    def attach(self, processes: Sequence[ConnectorProcess]) -> None:
+        """The connectors, once started (a signal already received reaches them now)."""
+        self.processes = processes
+        self._forward()
+
+    def _forward(self) -> None:
+        if self.received is None or not self.processes or self._killer is not None:
+            return
         for process in self.processes:
-            process.signal_group(signum)
+            process.signal_group(self.received)
         self._killer = threading.Timer(self.grace_seconds, self._kill_all)
         self._killer.daemon = True
         self._killer.start()

@@ -129,4 +129,5 @@ class HttpApiExtractor:
         if response.status_code >= 400:
             raise ConnectionError(f"{url}: HTTP {response.status_code}")
         logger.debug("GET %s %s -> %d", url, params, response.status_code)
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
