@@ -6,7 +6,6 @@ import argparse
 import os
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
 
 import orjson
@@ -223,6 +222,8 @@ def _origin(spec: ConnectorSpec) -> str:
 
 def _distribution(spec: ConnectorSpec) -> str | None:
     if spec.path:
+        import tomllib  # only for path connectors' listing, not on every command's start
+
         project = tomllib.loads((Path(spec.path) / "pyproject.toml").read_text())
         return str(project["project"]["name"])
     if spec.pip_url:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib.util
 from collections.abc import Coroutine
 from typing import Any
@@ -44,4 +43,6 @@ def require_temporal() -> None:
 
 
 def run(coroutine: Coroutine[Any, Any, int]) -> int:
+    import asyncio  # not at the top: `dativo run` loads this module but needs no event loop
+
     return asyncio.run(coroutine)
