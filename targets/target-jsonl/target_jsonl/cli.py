@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import typing as t
+from contextlib import closing
 
 from dativo_connector_kit import ConnectorError, target_cli
 from dativo_connector_kit.target import writable_folder
@@ -33,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(settings: Settings, lines: t.BinaryIO) -> str:
     try:
-        with Destination(
-            settings.destination_path, settings.compression, settings.max_file_bytes
+        with closing(
+            Destination(settings.destination_path, settings.compression, settings.max_file_bytes)
         ) as destination:
             if destination.leftovers_removed:
                 print(

@@ -19,7 +19,6 @@ from target_jsonl.files import PART_SUFFIX, PartFile
 
 if t.TYPE_CHECKING:
     from pathlib import Path
-    from types import TracebackType
 
 LEFTOVER_PART = re.compile(rf"^\..+\.jsonl(\.gz)?{re.escape(PART_SUFFIX)}$")
 
@@ -72,17 +71,6 @@ class Destination:
             self._parts.clear()
         finally:
             os.close(self._dir_fd)
-
-    def __enter__(self) -> Destination:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _publish(self, parts: list[tuple[str, PartFile]]) -> None:
         if not parts:

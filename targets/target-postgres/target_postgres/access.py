@@ -4,6 +4,7 @@ writing nothing."""
 from __future__ import annotations
 
 import typing as t
+from contextlib import closing
 
 from dativo_connector_kit import AuthenticationError
 
@@ -26,7 +27,7 @@ def check_access(settings: Settings) -> str:
     from target_postgres.loader import Loader  # psycopg: not imported for --about
 
     schema = settings.default_target_schema or "public"
-    with Loader.connect(settings) as loader, loader.connection.cursor() as cursor:
+    with closing(Loader.connect(settings)) as loader, loader.connection.cursor() as cursor:
         cursor.execute(_PRIVILEGES, (schema,))
         row = cursor.fetchone()
     assert row is not None  # the query always returns one row

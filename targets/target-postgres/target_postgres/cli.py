@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from contextlib import closing
 
 from dativo_connector_kit import target_cli
 from target_postgres.about import ABOUT
@@ -26,7 +27,7 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
     from target_postgres.loader import Loader  # psycopg: not imported for --about
     from target_postgres.target import Target
 
-    with Loader.connect(settings) as loader:
+    with closing(Loader.connect(settings)) as loader:
         target = Target(settings, loader)
         target.consume(lines)
     return f"{target.records_committed} records loaded"

@@ -33,7 +33,6 @@ from target_postgres.tables import Table, prepare_table, read_table
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from types import TracebackType
 
     from target_postgres.settings import Settings
     from target_postgres.streams import StreamSpec
@@ -151,17 +150,6 @@ class Loader:
         """Roll back an unfinished batch and close the session."""
         self._rollback()
         self._connection.close()
-
-    def __enter__(self) -> Loader:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
