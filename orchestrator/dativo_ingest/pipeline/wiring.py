@@ -18,6 +18,7 @@ from dativo_ingest.pipeline.workdir import write_private
 from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.protocol.counter import StreamCounter
 from dativo_ingest.protocol.pairs import Passage, stream_handler
+from dativo_ingest.protocol.stream_maps import StreamMapper, compile_stream_maps
 from dativo_ingest.protocol.translate import AirbyteEvents
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
@@ -83,6 +84,13 @@ def wire(
     )
 
     handler = stream_handler(tap.protocol, target.protocol, Passage(catalog, stored_value, events))
+    if job.definition.stream_maps is not None:
+        if (tap.protocol, target.protocol) != ("singer", "singer"):
+            raise ConfigurationError(
+                f"{job.file}: stream_maps: inline stream maps run between a Singer tap and a "
+                f"Singer target, not {tap.protocol} -> {target.protocol}"
+            )
+        handler = StreamMapper(compile_stream_maps(job.definition.stream_maps))
 
     def make_relay(source_fd: int, destination_fd: int) -> BaseRelay:
         return relay_for(source_fd, destination_fd, handler)
