@@ -95,26 +95,39 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 }
 
 
-_FAILURES = (TypeError, ValueError, LookupError, AttributeError, ArithmeticError)
+FAILURES = (TypeError, ValueError, LookupError, AttributeError, ArithmeticError)
+"""What an expression may raise on a record it does not fit (``EvaluationError`` included)."""
 
 
 def compile_expression(text: str) -> Evaluate:
-    """The evaluator of ``text``; ``ExpressionError`` if it is not a whitelisted expression."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"invalid expression {text!r}: {exc.msg}") from None
-    compiled = _compile(tree.body)
+    """The evaluator of ``text``, raising ``EvaluationError`` on a record it does not fit;
+    ``ExpressionError`` if ``text`` is not a whitelisted expression."""
+    compiled = compile_unchecked(text)
 
     def evaluate(record: dict[str, Any], current: Any) -> Any:
         try:
             return compiled(record, current)
-        except EvaluationError:
-            raise
-        except _FAILURES as exc:  # a record the expression does not fit: say which
-            raise EvaluationError(f"{text!r} failed: {type(exc).__name__}: {exc}") from None
+        except FAILURES as exc:
+            raise failure(text, exc) from None
 
     return evaluate
+
+
+def compile_unchecked(text: str) -> Evaluate:
+    """As ``compile_expression``, one call layer less: its evaluator raises any of
+    ``FAILURES``, for the caller to turn into an ``EvaluationError`` with ``failure``."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"invalid expression {text!r}: {exc.msg}") from None
+    return _compile(tree.body)
+
+
+def failure(text: str, exc: Exception) -> EvaluationError:
+    """The ``EvaluationError`` for ``exc``, raised by ``text`` on a record."""
+    if isinstance(exc, EvaluationError):
+        return exc
+    return EvaluationError(f"{text!r} failed: {type(exc).__name__}: {exc}")
 
 
 def bare_name(text: str) -> str | None:

@@ -21,11 +21,12 @@ import orjson
 
 from dativo_ingest.exceptions import RunFailedError
 from dativo_ingest.protocol.expressions import (
+    FAILURES,
     Evaluate,
-    EvaluationError,
     ExpressionError,
     bare_name,
-    compile_expression,
+    compile_unchecked,
+    failure,
 )
 from dativo_ingest.protocol.translate import Translator
 
@@ -66,6 +67,7 @@ class StreamMap:
     drop_stream: bool = False
     alias: str | None = None
     keep: Evaluate | None = None
+    filter_text: str = ""
     drop_others: bool = False
     key_properties: list[str] | None = None
     dropped: set[str] = field(default_factory=set)
@@ -78,28 +80,30 @@ class StreamMap:
 
     def record(self, record: dict[str, Any], line: int) -> dict[str, Any] | None:
         """The mapped record, or None when the filter drops it; ``line`` (of the source's
-        output) is named when an expression fails."""
-        try:
-            if self.keep is not None and not self.keep(record, None):
-                return None
-        except EvaluationError as exc:
-            raise self._failed("__filter__", line, exc) from None
-        if self.drop_others:
-            out: dict[str, Any] = {}
-        elif self.dropped:
-            out = {k: v for k, v in record.items() if k not in self.dropped}
-        else:
-            out = dict(record)
-        for prop in self.computed:
+        output) is named when an expression fails. ``record`` is reused."""
+        if self.keep is not None:
             try:
-                out[prop.name] = prop.evaluate(record, record.get(prop.name))
-            except EvaluationError as exc:
-                raise self._failed(prop.name, line, exc) from None
+                if not self.keep(record, None):
+                    return None
+            except FAILURES as exc:
+                raise self._failed("__filter__", self.filter_text, line, exc) from None
+        values = []
+        for prop in self.computed:  # every expression sees the record as it came
+            try:
+                values.append(prop.evaluate(record, record.get(prop.name)))
+            except FAILURES as exc:
+                raise self._failed(prop.name, prop.expression, line, exc) from None
+        out = {} if self.drop_others else record
+        for name in self.dropped:
+            out.pop(name, None)
+        for prop, value in zip(self.computed, values, strict=True):
+            out[prop.name] = value
         return out
 
-    def _failed(self, key: str, line: int, exc: EvaluationError) -> StreamMapError:
+    def _failed(self, key: str, text: str, line: int, exc: Exception) -> StreamMapError:
         where = f"stream_maps.{self.stream}.{key}"
-        return StreamMapError(f"{where}: on line {line} of the source's output: {exc}")
+        reason = failure(text, exc)
+        return StreamMapError(f"{where}: on line {line} of the source's output: {reason}")
 
     def schema(self, message: dict[str, Any]) -> dict[str, Any]:
         """The SCHEMA message rewritten to match the mapped records."""
@@ -141,6 +145,10 @@ class StreamMap:
         return mapped
 
 
+def _record_head(stream: str) -> bytes:
+    return b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+
+
 def _inferred_type(expression: str) -> list[str]:
     for call, kind in _TYPED_CALLS.items():
         if expression.strip().startswith(call):
@@ -178,6 +186,7 @@ def _stream_map(
     mapped.alias = alias
     if "__filter__" in spec:
         mapped.keep = _expression(spec["__filter__"], f"{where}.__filter__", problems)
+        mapped.filter_text = str(spec["__filter__"])
     if "__else__" in spec:
         if spec["__else__"] not in (None, "__NULL__"):
             problems.append((f"{where}.__else__", "only null (drop the others) is supported"))
@@ -217,7 +226,7 @@ def _expression(value: Any, where: str, problems: list[tuple[str, str]]) -> Eval
         problems.append((where, f"expected an expression (a string), got {value!r}"))
         return None
     try:
-        return compile_expression(value)
+        return compile_unchecked(value)
     except ExpressionError as exc:
         problems.append((where, str(exc)))
         return None
@@ -244,6 +253,11 @@ class StreamMapper(Translator):
         self._markers = tuple(
             b'"stream"' + sep + orjson.dumps(name) for name in maps for sep in (b":", b": ")
         )
+        self._compact = [  # (compact RECORD head, its map, the head to write)
+            (_record_head(name), stream_map, _record_head(stream_map.name))
+            for name, stream_map in maps.items()
+            if not stream_map.drop_stream
+        ]
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -264,19 +278,40 @@ class StreamMapper(Translator):
                     self._state(line)
                 out.append(line)
                 continue
-            mapped = self._mapped(orjson.loads(line), line)
-            if mapped is not None:
+            mapped = self._compact_record(line)
+            if mapped is None:
+                mapped = self._mapped(orjson.loads(line), line)
+            if mapped:
                 out.append(mapped)
         out.append(b"")
         return b"\n".join(out)
+
+    def _compact_record(self, line: bytes) -> bytes | None:
+        """A RECORD written ``{"type":"RECORD","stream":S,"record":R}`` mapped with only R
+        decoded (b"" when filtered out); None for any other line."""
+        for head, stream_map, new_head in self._compact:
+            if line.startswith(head) and line.endswith(b"}"):
+                try:
+                    record = orjson.loads(line[len(head) : -1])
+                except orjson.JSONDecodeError:  # more keys after the record: decode it all
+                    return None
+                if not isinstance(record, dict):
+                    return None
+                mapped = stream_map.record(record, self.line)
+                if mapped is None:
+                    self.filtered += 1
+                    return b""
+                self.records += 1
+                return new_head + orjson.dumps(mapped) + b"}"
+        return None
 
     def _state(self, line: bytes) -> None:
         message = orjson.loads(line)
         if isinstance(message, dict) and message.get("type") == "STATE":
             self.last_state = message.get("value")
 
-    def _mapped(self, message: dict[str, Any], line: bytes) -> bytes | None:
-        """The rewritten line, or None when the message is dropped."""
+    def _mapped(self, message: dict[str, Any], line: bytes) -> bytes:
+        """The rewritten line, or b"" when the message is dropped."""
         kind = message.get("type")
         stream_map = self.maps.get(message.get("stream"))  # type: ignore[arg-type]
         if stream_map is None:  # a mapped stream's name inside another message
@@ -286,12 +321,12 @@ class StreamMapper(Translator):
                 self.last_state = message.get("value")
             return line
         if stream_map.drop_stream:
-            return None
+            return b""
         if kind == "RECORD":
             record = stream_map.record(message["record"], self.line)
             if record is None:
                 self.filtered += 1
-                return None
+                return b""
             self.records += 1
             message["record"] = record
         elif kind == "SCHEMA":
