@@ -305,3 +305,17 @@ def test_the_mapper_connector_and_inline_maps_agree(canned_job, dativo, tmp_path
 
     assert shape(inline) == shape(by_hand)
     assert len(shape(inline)[0]) == 9  # four people (one filtered out), five items
+
+
+def test_maps_need_a_singer_pair(tmp_path, dativo):
+    source = {"executable": str(PROGRAMS / "fake_tap.py"), "config": {"records": 3}}
+    target = {
+        "executable": str(PROGRAMS / "fake_airbyte_destination.py"),
+        "protocol": "airbyte",
+        "config": {"destination_path": str(tmp_path / "out")},
+    }
+    job = write_job(tmp_path, source, target, stream_maps={"items": {"id": None}})
+    result = dativo("run", job)
+    assert result.returncode == 2
+    assert "inline stream maps run between a Singer tap and a Singer target" in result.stderr
+    assert not (tmp_path / "out").exists()
