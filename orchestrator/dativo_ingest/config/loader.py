@@ -105,6 +105,14 @@ def load_job(
     except ValidationError as exc:
         problems += [(key_path(err["loc"]), reason(err, JobConfig)) for err in exc.errors()]
         raise JobFileError(str(file), problems) from None
+    if spec.stream_maps is not None:
+        # imported here: only jobs with maps pay for the expression compiler
+        from dativo_ingest.protocol.stream_maps import StreamMapConfigError, compile_stream_maps
+
+        try:
+            compile_stream_maps(spec.stream_maps)
+        except StreamMapConfigError as exc:
+            problems += exc.problems
     if problems:
         raise JobFileError(str(file), problems)
 

@@ -126,6 +126,7 @@ class JobConfig(_Strict):
     retry: RetryPolicy | None = None
     timeout: Seconds | None = None
     idle_timeout: Seconds = DEFAULT_IDLE_TIMEOUT
+    stream_maps: dict[str, Any] | None = None  # checked by protocol.stream_maps
 
     @field_validator("retry", mode="before")
     @classmethod

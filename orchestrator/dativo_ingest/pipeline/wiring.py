@@ -18,6 +18,7 @@ from dativo_ingest.pipeline.workdir import write_private
 from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.protocol.counter import StreamCounter
 from dativo_ingest.protocol.pairs import Passage, stream_handler
+from dativo_ingest.protocol.stream_maps import StreamMap, StreamMapper, compile_stream_maps
 from dativo_ingest.protocol.translate import AirbyteEvents
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
@@ -50,6 +51,7 @@ def wire(
 ) -> Wiring:
     """Command lines and relay for ``tap`` -> ``target``, writing their files to ``workdir``."""
     source, destination = adapter_for(tap.protocol), adapter_for(target.protocol)
+    maps = _stream_maps(job, tap, target)
     config_file = write_private(workdir / "source-config.json", orjson.dumps(source_config))
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
     catalog = prepare_catalog(job, tap, config_file, launch=tap_launch, refresh=refresh_catalog)
@@ -83,6 +85,8 @@ def wire(
     )
 
     handler = stream_handler(tap.protocol, target.protocol, Passage(catalog, stored_value, events))
+    if maps is not None:
+        handler = StreamMapper(maps)
 
     def make_relay(source_fd: int, destination_fd: int) -> BaseRelay:
         return relay_for(source_fd, destination_fd, handler)
@@ -95,6 +99,18 @@ def wire(
         parse,
         events if source.reports_events else None,
     )
+
+
+def _stream_maps(job: Job, tap: Program, target: Program) -> dict[str, StreamMap] | None:
+    """The job's inline stream maps, None without any; only between Singer programs."""
+    if not job.definition.stream_maps:  # {} maps nothing: the byte relay stays
+        return None
+    if (tap.protocol, target.protocol) != ("singer", "singer"):
+        raise ConfigurationError(
+            f"{job.file}: stream_maps: inline stream maps run between a Singer tap and a "
+            f"Singer target, not {tap.protocol} -> {target.protocol}"
+        )
+    return compile_stream_maps(job.definition.stream_maps)
 
 
 def _write(path: Path, document: Any) -> Path:
