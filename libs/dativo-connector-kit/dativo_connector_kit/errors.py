@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import builtins
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import IntEnum
 from typing import ParamSpec, TypeVar
@@ -105,3 +105,20 @@ def exit_on_error(program: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorate
+
+
+# (markers, error class, what the message says first): the first rule with a marker in the
+# failure's text decides
+FailureRule = tuple[tuple[str, ...], type["ConnectorError"], str]
+
+
+def classify_failure(
+    text: str, rules: Sequence[FailureRule], otherwise: tuple[type[ConnectorError], str]
+) -> ConnectorError:
+    """The connector error for a failure whose ``text`` a library gave (no typed error): the
+    first rule whose markers appear in it, else ``otherwise``; the message is
+    ``"<what>: <text>"``."""
+    kind, what = next(
+        ((k, w) for markers, k, w in rules if any(m in text for m in markers)), otherwise
+    )
+    return kind(f"{what}: {text}")

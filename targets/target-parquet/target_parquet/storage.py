@@ -29,6 +29,7 @@ from dativo_connector_kit import (
     ConnectionError,
     ConnectorError,
 )
+from dativo_connector_kit.errors import FailureRule, classify_failure
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -40,6 +41,11 @@ TMP_SUFFIX = ".parquet.tmp"
 _HOST = socket.gethostname()
 _AUTH_ERRORS = ("ACCESS_DENIED", "INVALID_ACCESS_KEY_ID", "SIGNATURE_DOES_NOT_MATCH", "403")
 _NETWORK_ERRORS = ("NETWORK_CONNECTION", "Couldn't connect", "curlCode", "Timeout")
+_FAILURES: list[FailureRule] = [
+    (_AUTH_ERRORS, AuthenticationError, "access refused"),
+    (_NETWORK_ERRORS, ConnectionError, "cannot reach the destination"),
+    (("NO_SUCH_BUCKET",), ConfigurationError, "S3 bucket not found"),
+]
 
 
 class Store(t.Protocol):
@@ -183,14 +189,7 @@ def open_store(settings: Settings) -> Store:
 
 def as_connector_error(error: OSError) -> ConnectorError:
     """Classify an I/O failure by what an orchestrator should do about it."""
-    text = str(error)
-    if any(marker in text for marker in _AUTH_ERRORS):
-        return AuthenticationError(f"access refused: {text}")
-    if any(marker in text for marker in _NETWORK_ERRORS):
-        return ConnectionError(f"cannot reach the destination: {text}")
-    if "NO_SUCH_BUCKET" in text:
-        return ConfigurationError(f"S3 bucket not found: {text}")
-    return ConnectorError(f"I/O error: {text}")
+    return classify_failure(str(error), _FAILURES, (ConnectorError, "I/O error"))
 
 
 def _fsync(path: Path) -> None:

@@ -25,6 +25,7 @@ from dativo_connector_kit import (
     ConnectionError,
     TransientError,
 )
+from dativo_connector_kit.errors import FailureRule, classify_failure
 from target_postgres import statements
 from target_postgres.errors import LoadError
 from target_postgres.rows import RowMaker, ValueLoadError
@@ -300,13 +301,14 @@ def _no_copy(_row: t.Sequence[t.Any]) -> None:
 
 
 def _connect_error(error: psycopg.OperationalError, params: dict[str, str]) -> Exception:
-    where = f"{params.get('host', 'localhost')}:{params.get('port', '5432')}"
-    message = _first_line(error)
-    if any(marker in message for marker in _AUTH_FAILURES):
-        return AuthenticationError(f"Postgres at {where} refused the credentials: {message}")
-    if "does not exist" in message:
-        return ConfigurationError(f"Postgres at {where}: {message}")
-    return ConnectionError(f"cannot connect to Postgres at {where}: {message}")
+    where = f"Postgres at {params.get('host', 'localhost')}:{params.get('port', '5432')}"
+    rules: list[FailureRule] = [
+        (_AUTH_FAILURES, AuthenticationError, f"{where} refused the credentials"),
+        (("does not exist",), ConfigurationError, where),
+    ]
+    return classify_failure(
+        _first_line(error), rules, (ConnectionError, f"cannot connect to {where}")
+    )
 
 
 def _first_line(error: BaseException) -> str:
