@@ -27,7 +27,8 @@ from psycopg.conninfo import conninfo_to_dict
 from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
 from dativo_ingest.logs import get_logger
 from dativo_ingest.processes import current_process_identity
-from dativo_ingest.state.store import LockHolder, RunRecord, StoredState, is_empty_state, utc_now
+from dativo_ingest.state.sql import SqlStateStore
+from dativo_ingest.state.store import LockHolder, RunRecord, is_empty_state, utc_now
 
 log = get_logger(__name__)
 DEFAULT_LEASE_SECONDS = 30.0
@@ -97,7 +98,6 @@ _MIGRATIONS = (
     );
     """,
 )
-_JSON_COLUMNS = ("streams", "resources")
 _COLUMN_TYPES = {"int": "BIGINT", "float": "DOUBLE PRECISION", "str": "TEXT"}
 
 
@@ -155,8 +155,10 @@ class _HeldLock:
             self.conn.close()
 
 
-class PostgresStateStore:
+class PostgresStateStore(SqlStateStore):
     """The shared backend, selected by ``DATIVO_STATE_URL=postgresql://...``."""
+
+    P = "%s"
 
     def __init__(self, url: str, lease_seconds: float | None = None) -> None:
         self.url = url
@@ -232,15 +234,6 @@ class PostgresStateStore:
 
     # states
 
-    def get_state(self, state_id: str) -> StoredState | None:
-        rows = self._query(
-            "SELECT value, updated_at, run_id FROM states WHERE state_id = %s", (state_id,)
-        )
-        if not rows:
-            return None
-        value, updated_at, run_id = rows[0]
-        return StoredState(state_id, orjson.loads(value), updated_at, run_id)
-
     def set_state(self, state_id: str, value: Any, run_id: str | None = None) -> bool:
         if is_empty_state(value):
             return False
@@ -271,32 +264,6 @@ class PostgresStateStore:
         if refused is not None:
             raise StateFencedError(state_id, run_id or "", refused[0])
         return True
-
-    def clear_state(self, state_id: str) -> bool:
-        with self._transaction() as db:
-            return db.execute("DELETE FROM states WHERE state_id = %s", (state_id,)).rowcount > 0
-
-    def list_states(self) -> list[StoredState]:
-        rows = self._query("SELECT state_id, value, updated_at, run_id FROM states ORDER BY 1")
-        return [StoredState(s, orjson.loads(v), u, r) for s, v, u, r in rows]
-
-    # configs updated by connectors (Airbyte CONTROL messages)
-
-    def get_connector_config(self, state_id: str, side: str) -> dict[str, Any] | None:
-        rows = self._query(
-            "SELECT config FROM connector_configs WHERE state_id = %s AND side = %s",
-            (state_id, side),
-        )
-        return orjson.loads(rows[0][0]) if rows else None
-
-    def set_connector_config(self, state_id: str, side: str, config: dict[str, Any]) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO connector_configs VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (state_id, side) DO UPDATE SET config = excluded.config,"
-                " updated_at = excluded.updated_at",
-                (state_id, side, orjson.dumps(config).decode(), utc_now()),
-            )
 
     # locks
 
@@ -413,49 +380,6 @@ class PostgresStateStore:
                     ("its dativo stopped before finishing (its lock connection is gone)", gone),
                 )
         return gone
-
-    def fenced_writes(self, state_id: str | None = None) -> list[dict[str, Any]]:
-        """State writes refused because their run no longer held the job's lock."""
-        where, params = ("WHERE state_id = %s", (state_id,)) if state_id else ("", ())
-        rows = self._query(
-            "SELECT state_id, run_id, token, holder_run_id, holder_token, refused_at"
-            f" FROM fenced_writes {where} ORDER BY id",
-            params,
-        )
-        keys = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refused_at")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
-
-    # run history
-
-    def record_run(self, run: RunRecord) -> None:
-        values = run.to_dict()
-        for column in _JSON_COLUMNS:
-            values[column] = orjson.dumps(values[column]).decode()
-        columns = list(values)
-        names = ", ".join(f'"{c}"' for c in columns)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "run_id")
-        with self._transaction() as db:
-            db.execute(
-                f"INSERT INTO runs ({names}) VALUES ({', '.join('%s' for _ in columns)})"
-                f" ON CONFLICT (run_id) DO UPDATE SET {updates}",
-                [values[c] for c in columns],
-            )
-
-    def list_runs(self, limit: int = 20, state_id: str | None = None) -> list[RunRecord]:
-        columns = [f.name for f in fields(RunRecord)]
-        names = ", ".join(f'"{c}"' for c in columns)
-        where, params = ("WHERE state_id = %s", (state_id,)) if state_id else ("", ())
-        rows = self._query(
-            f"SELECT {names} FROM runs {where} ORDER BY started_at DESC, run_id DESC LIMIT %s",
-            (*params, limit),
-        )
-        runs = []
-        for row in rows:
-            values = dict(zip(columns, row, strict=True))
-            for column in _JSON_COLUMNS:
-                values[column] = orjson.loads(values[column])
-            runs.append(RunRecord(**values))
-        return runs
 
     def close(self) -> None:
         for held in list(self._held.values()):

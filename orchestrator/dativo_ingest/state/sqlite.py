@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,9 @@ import orjson
 from dativo_ingest.exceptions import JobLockedError, StateFencedError, StateStoreError
 from dativo_ingest.processes import current_process_identity
 from dativo_ingest.state.locks import holder_is_alive
+from dativo_ingest.state.sql import SqlStateStore
 from dativo_ingest.state.store import (
     LockHolder,
-    RunRecord,
-    StoredState,
     is_empty_state,
     utc_now,
 )
@@ -79,8 +77,6 @@ CREATE TABLE IF NOT EXISTS fenced_writes (
     refused_at    TEXT NOT NULL
 );
 """
-_RUN_COLUMNS = [f.name for f in fields(RunRecord)]
-_JSON_COLUMNS = ("streams", "resources")
 _ADDED_RUN_COLUMNS = {  # columns added after the first release, for older stores
     "resources": "TEXT NOT NULL DEFAULT '{}'",
     "attempt": "INTEGER NOT NULL DEFAULT 1",
@@ -92,8 +88,10 @@ BUSY_SECONDS = 60.0  # how long a write waits for other dativo processes' transa
 _ABANDONED = "dativo stopped without finishing this run (killed or crashed)"
 
 
-class SQLiteStateStore:
+class SQLiteStateStore(SqlStateStore):
     """The default backend, at ``$DATIVO_HOME/dativo.db``. Safe to share between threads."""
+
+    P = "?"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -151,15 +149,6 @@ class SQLiteStateStore:
 
     # states
 
-    def get_state(self, state_id: str) -> StoredState | None:
-        rows = self._query(
-            "SELECT value, updated_at, run_id FROM states WHERE state_id = ?", (state_id,)
-        )
-        if not rows:
-            return None
-        value, updated_at, run_id = rows[0]
-        return StoredState(state_id, orjson.loads(value), updated_at, run_id)
-
     def set_state(self, state_id: str, value: Any, run_id: str | None = None) -> bool:
         if is_empty_state(value):
             return False
@@ -186,39 +175,6 @@ class SQLiteStateStore:
         if refused is not None:
             raise StateFencedError(state_id, run_id or "", refused[0])
         return True
-
-    def clear_state(self, state_id: str) -> bool:
-        with self._transaction() as db:
-            return db.execute("DELETE FROM states WHERE state_id = ?", (state_id,)).rowcount > 0
-
-    def fenced_writes(self, state_id: str | None = None) -> list[dict[str, Any]]:
-        """State writes refused because their run no longer held the job's lock."""
-        where, params = ("WHERE state_id = ?", (state_id,)) if state_id else ("", ())
-        keys = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refused_at")
-        rows = self._query(
-            f"SELECT {', '.join(keys)} FROM fenced_writes {where} ORDER BY id", params
-        )
-        return [dict(zip(keys, row, strict=True)) for row in rows]
-
-    def list_states(self) -> list[StoredState]:
-        rows = self._query("SELECT state_id, value, updated_at, run_id FROM states ORDER BY 1")
-        return [StoredState(s, orjson.loads(v), u, r) for s, v, u, r in rows]
-
-    # configs updated by connectors (Airbyte CONTROL messages)
-
-    def get_connector_config(self, state_id: str, side: str) -> dict[str, Any] | None:
-        rows = self._query(
-            "SELECT config FROM connector_configs WHERE state_id = ? AND side = ?",
-            (state_id, side),
-        )
-        return orjson.loads(rows[0][0]) if rows else None
-
-    def set_connector_config(self, state_id: str, side: str, config: dict[str, Any]) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO connector_configs VALUES (?, ?, ?, ?)",
-                (state_id, side, orjson.dumps(config).decode(), utc_now()),
-            )
 
     # locks
 
@@ -264,32 +220,6 @@ class SQLiteStateStore:
         return [holder.run_id for holder in gone]
 
     # run history
-
-    def record_run(self, run: RunRecord) -> None:
-        values = run.to_dict()
-        for column in _JSON_COLUMNS:
-            values[column] = orjson.dumps(values[column]).decode()
-        placeholders = ", ".join("?" for _ in _RUN_COLUMNS)
-        with self._transaction() as db:
-            db.execute(
-                f"INSERT OR REPLACE INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({placeholders})",
-                [values[c] for c in _RUN_COLUMNS],
-            )
-
-    def list_runs(self, limit: int = 20, state_id: str | None = None) -> list[RunRecord]:
-        where, params = ("WHERE state_id = ?", (state_id,)) if state_id else ("", ())
-        rows = self._query(
-            f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs {where}"
-            " ORDER BY started_at DESC, run_id DESC LIMIT ?",
-            (*params, limit),
-        )
-        runs = []
-        for row in rows:
-            values = dict(zip(_RUN_COLUMNS, row, strict=True))
-            for column in _JSON_COLUMNS:
-                values[column] = orjson.loads(values[column])
-            runs.append(RunRecord(**values))
-        return runs
 
     def close(self) -> None:
         with self._mutex:
