@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 
 from dativo_ingest.cli.project_args import current_project, project_registry
+from dativo_ingest.cli.table import table_lines
 from dativo_ingest.config import load_job
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.install import connector_env, ensure_installed, environments
@@ -110,11 +111,8 @@ def _print_table(registry: Registry, specs: list[ConnectorSpec], home: Path) -> 
                 "curated" if registry.is_curated(spec) else str(spec.catalogue),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    for line in table_lines(rows):
+        print(line)
     curated = sum(registry.is_curated(s) for s in specs)
     print(
         f"{len(specs)} connectors ({curated} curated: tested with dativo); * default variant; "

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import orjson
-
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     discover = commands.add_parser(
@@ -33,21 +31,16 @@ def discover_job(args: argparse.Namespace) -> int:
     from dativo_ingest.catalog import prepare_catalog
     from dativo_ingest.catalog.listing import selection_lines
     from dativo_ingest.cli.project_args import open_job
-    from dativo_ingest.install.programs import program_for
-    from dativo_ingest.pipeline.workdir import private_workdir, write_private
-    from dativo_ingest.runtime import Launch
-    from dativo_ingest.runtime.options import effective_runtime
+    from dativo_ingest.pipeline.discovery import source_launch
 
     output = args.output.resolve() if args.output else None
     job = open_job(args)
-    home = job.project.home
     output = output or job.catalog_path
-    program = program_for(job.source, "source", home)
-    with private_workdir(home) as workdir:
-        config = write_private(workdir / "source-config.json", orjson.dumps(job.source.config))
-        runtime = effective_runtime(job.source.runtime, job.definition.runtime, program.runtime)
-        launch = Launch(runtime, workdir)
-        catalog = prepare_catalog(job, program, config, launch=launch, refresh=True, output=output)
+    with source_launch(job) as source:
+        program = source.program
+        catalog = prepare_catalog(
+            job, program, source.config_file, launch=source.launch, refresh=True, output=output
+        )
     if catalog is None:
         print(f"{program.name} cannot discover its streams (no `discover` capability)")
         return 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from dativo_ingest.cli.table import table_lines
 from dativo_ingest.cli.temporal_args import add_temporal_options, run, temporal_from
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.workers.submission import read_submission
@@ -84,10 +85,8 @@ def list_schedules(args: argparse.Namespace) -> int:
         if args.json:
             print(orjson.dumps(found, option=orjson.OPT_INDENT_2).decode())
             return 0
-        table = [_LIST_COLUMNS, *(_list_row(row) for row in found)]
-        widths = [max(len(row[i]) for row in table) for i in range(len(_LIST_COLUMNS))]
-        for row in table:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        for line in table_lines([_LIST_COLUMNS, *(_list_row(row) for row in found)]):
+            print(line)
         return 0
 
     return run(main())
