@@ -10,20 +10,22 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from dativo_ingest.config.errors import key_path, reason
+from dativo_ingest.config.assets import load_assets
 from dativo_ingest.config.interpolate import MissingVariablesError, interpolate
 from dativo_ingest.config.models import JobConfig, Side
 from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.config.settings_check import registry_settings, settings_problems
+from dativo_ingest.contracts import AssetContract
 from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.problems import key_path, reason
 from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
 from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
 from dativo_ingest.runtime.options import RuntimeOptions
@@ -59,6 +61,7 @@ class Job:
     catalog: Path | None
     redact: Redactor
     project: Project
+    contracts: dict[str, AssetContract] = field(default_factory=dict)  # by stream
 
     @property
     def state_id(self) -> str:
@@ -139,6 +142,7 @@ def load_job(
         catalog = (base / spec.source.catalog).resolve()
         if not catalog.is_file():
             problems.append(("source.catalog", f"catalog file not found: {catalog}"))
+    contracts = load_assets(spec.source.assets, project.root, problems)
     if problems:
         raise JobFileError(str(file), problems)
     secrets = (
@@ -149,7 +153,7 @@ def load_job(
     assert source is not None and target is not None  # else a problem was listed
     source = replace(source, job_file=file)
     target = replace(target, job_file=file)
-    return Job(file, spec, source, target, catalog, Redactor(secrets), project)
+    return Job(file, spec, source, target, catalog, Redactor(secrets), project, contracts)
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:

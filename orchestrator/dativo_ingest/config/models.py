@@ -81,9 +81,12 @@ class StreamMetadata(_Strict):
 
 class SourceSide(Side):
     """The source side: ``catalog`` names a Singer catalog file relative to the job file;
-    ``select`` (Meltano patterns) and ``metadata`` (per-stream overrides) shape the catalog."""
+    ``select`` (Meltano patterns) and ``metadata`` (per-stream overrides) shape the catalog;
+    ``assets`` names the data contracts, ``{stream: file}`` or a folder of ``*.yaml`` files,
+    relative to the project root (see ``config.assets``)."""
 
     catalog: str | None = None
+    assets: dict[NonEmpty, NonEmpty] | NonEmpty | None = None
     select: list[NonEmpty] | None = None
     metadata: dict[str, StreamMetadata] = {}
 

@@ -16,9 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dativo_ingest.config.dotenv import read_dotenv
-from dativo_ingest.config.errors import key_path, reason
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.paths import PROJECT_FILE, find_project_root
+from dativo_ingest.problems import key_path, reason
 from dativo_ingest.runtime.options import RuntimeOptions
 
 DEFAULT_HOME = ".dativo"

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dativo_ingest.config.errors import suggestion
+from dativo_ingest.problems import suggestion
 from dativo_ingest.registry.models import Setting
 
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
