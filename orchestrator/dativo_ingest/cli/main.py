@@ -15,6 +15,7 @@ from dativo_ingest import __version__
 from dativo_ingest.cli import (
     build_cmd,
     connectors_cmd,
+    contract_cmd,
     init_cmd,
     job_tools_cmd,
     logs_cmd,
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         new_cmd,
         run_cmd,
         job_tools_cmd,
+        contract_cmd,
         state_cmd,
         runs_cmd,
         logs_cmd,
