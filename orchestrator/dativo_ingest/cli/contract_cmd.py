@@ -30,7 +30,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     generate.add_argument("--force", action="store_true", help="overwrite existing files")
     generate.set_defaults(handler=generate_contracts)
-    validate = actions.add_parser("validate", help="check contract files; exit 2 if one is bad")
+    validate = actions.add_parser(
+        "validate", help="check contract files: OK, or FAIL with each key path and reason"
+    )
     validate.add_argument("files", nargs="+", type=Path, metavar="FILE")
     validate.set_defaults(handler=validate_contracts)
     diff = actions.add_parser(
@@ -82,7 +84,8 @@ def validate_contracts(args: argparse.Namespace) -> int:
             contract = load_contract(file)
         except ContractFileError as exc:
             bad += 1
-            print(f"FAIL  {exc}")
+            for where, why in exc.problems:
+                print(f"FAIL  {file}: {where + ': ' if where else ''}{why}")
             continue
         streams = ", ".join(s.name for s in contract.schema_) or "no streams"
         print(f"OK    {file}: {contract.label} ({streams})")
@@ -116,7 +119,7 @@ def diff_contracts(args: argparse.Namespace) -> int:
         for line in table_lines([header, *rows]):
             print(line)
     else:
-        print(f"no drift: the source offers what the {len(contracts)} contracted streams say")
+        print(f"no drift: the source offers what its contracts say ({len(contracts)} streams)")
     return DRIFT_EXIT_CODE if drifts else 0
 
 
