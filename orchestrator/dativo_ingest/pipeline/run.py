@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from dativo_ingest.config import Job
+from dativo_ingest.contracts.quarantine import Quarantine
+from dativo_ingest.contracts.report import contract_summary
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.install.programs import program_for
 from dativo_ingest.logs import connector_level, get_logger
@@ -182,6 +184,9 @@ def _execute(
         tap_launch=Launch(tap_runtime, workdir, env, labels),
         full_refresh=options.full_refresh,
         refresh_catalog=options.refresh_catalog,
+        quarantine=Quarantine(
+            options.home / "quarantine" / job.state_id / record.run_id, record.run_id
+        ),
     )
 
     log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
@@ -237,6 +242,7 @@ class _Supervisor:
         self.target_log = StderrTail(target.name, job.redact, "target")
         self.scanner = wiring.counter
         self.events = wiring.events
+        self.enforcer = wiring.enforcer
         self.confirmed = ConfirmedStates(
             store,
             job.state_id,
@@ -282,11 +288,14 @@ class _Supervisor:
             self.watchdog.done()
             for process in (self.tap, self.target):
                 if process.returncode is None:
-                    process.stop(0)
+                    process.stop(0)  # after a freeze: the target ends without committing
                 process.kill_leftovers()
             for reader in readers:
                 reader.join(_JOIN_SECONDS)
             self.progress.stop()
+            if self.enforcer is not None:
+                self.enforcer.quarantine.close()
+                self.record.contracts = self.enforcer.report()
         self._record_figures()
         report_progress(
             os.environ.get(PROGRESS_FILE_VARIABLE), self.record.records, self.record.bytes
@@ -470,7 +479,7 @@ class _Supervisor:
         return (
             f"run {record.run_id} succeeded in {record.duration_s:.2f}s: "
             f"{record.records:,} records{streams}, {human_bytes(record.bytes)}; {state}; "
-            f"{resource_summary(record)}{statuses}"
+            f"{resource_summary(record)}{statuses}{contract_summary(record.contracts)}"
         )
 
 

@@ -12,14 +12,17 @@ import orjson
 
 from dativo_ingest.catalog import Catalog, airbyte_configured_catalog, prepare_catalog
 from dativo_ingest.config import Job
+from dativo_ingest.contracts.enforce import ContractEnforcer
+from dativo_ingest.contracts.quarantine import Quarantine
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.pipeline.relay import BaseRelay, relay_for
 from dativo_ingest.pipeline.workdir import write_private
 from dativo_ingest.protocol.adapters import adapter_for
+from dativo_ingest.protocol.chain import Chain
 from dativo_ingest.protocol.counter import StreamCounter
 from dativo_ingest.protocol.pairs import Passage, stream_handler
 from dativo_ingest.protocol.stream_maps import StreamMap, StreamMapper, compile_stream_maps
-from dativo_ingest.protocol.translate import AirbyteEvents
+from dativo_ingest.protocol.translate import AirbyteEvents, Translator
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import StoredState
@@ -35,6 +38,7 @@ class Wiring:
     make_relay: Callable[[int, int], BaseRelay]
     parse_target_line: Callable[[bytes], Any]
     events: AirbyteEvents | None = None
+    enforcer: ContractEnforcer | None = None
 
 
 def wire(
@@ -48,10 +52,13 @@ def wire(
     tap_launch: Launch,
     full_refresh: bool,
     refresh_catalog: bool,
+    quarantine: Quarantine,
 ) -> Wiring:
-    """Command lines and relay for ``tap`` -> ``target``, writing their files to ``workdir``."""
+    """Command lines and relay for ``tap`` -> ``target``, writing their files to ``workdir``;
+    records a contract discards go to ``quarantine``."""
     source, destination = adapter_for(tap.protocol), adapter_for(target.protocol)
     maps = _stream_maps(job, tap, target)
+    enforcer = _enforcer(job, tap, target, quarantine)
     config_file = write_private(workdir / "source-config.json", orjson.dumps(source_config))
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
     catalog = prepare_catalog(job, tap, config_file, launch=tap_launch, refresh=refresh_catalog)
@@ -85,8 +92,16 @@ def wire(
     )
 
     handler = stream_handler(tap.protocol, target.protocol, Passage(catalog, stored_value, events))
-    if maps is not None:
-        handler = StreamMapper(maps)
+    translator = handler if isinstance(handler, Translator) else None
+    stages = [  # each stage reads what the one before wrote; Singer between them
+        translator if tap.protocol == "airbyte" else None,
+        enforcer,  # what the source delivered, before any map changes it
+        None if maps is None else StreamMapper(maps),
+        translator if tap.protocol == "singer" else None,
+    ]
+    chain = [stage for stage in stages if stage is not None]
+    if chain:
+        handler = chain[0] if len(chain) == 1 else Chain(chain)
 
     def make_relay(source_fd: int, destination_fd: int) -> BaseRelay:
         return relay_for(source_fd, destination_fd, handler)
@@ -98,6 +113,7 @@ def wire(
         make_relay,
         parse,
         events if source.reports_events else None,
+        enforcer,
     )
 
 
@@ -111,6 +127,21 @@ def _stream_maps(job: Job, tap: Program, target: Program) -> dict[str, StreamMap
             f"Singer target, not {tap.protocol} -> {target.protocol}"
         )
     return compile_stream_maps(job.definition.stream_maps)
+
+
+def _enforcer(
+    job: Job, tap: Program, target: Program, quarantine: Quarantine
+) -> ContractEnforcer | None:
+    """The job's contracts enforced, None without any (the byte relay stays)."""
+    if not job.contracts:
+        return None
+    if (tap.protocol, target.protocol) == ("airbyte", "airbyte"):
+        raise ConfigurationError(
+            f"{job.file}: source.assets: contracts are enforced on the Singer stream, and "
+            f"{tap.name} -> {target.name} is Airbyte -> Airbyte: use a Singer target, or run "
+            "without source.assets"
+        )
+    return ContractEnforcer(job.contracts, quarantine)
 
 
 def _write(path: Path, document: Any) -> Path:

@@ -97,6 +97,8 @@ _MIGRATIONS = (
         refused_at    TEXT NOT NULL
     );
     """,
+    # per-stream contract figures (JSON); older runs have none
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS contracts TEXT NOT NULL DEFAULT '{}'",
 )
 _COLUMN_TYPES = {"int": "BIGINT", "float": "DOUBLE PRECISION", "str": "TEXT"}
 

@@ -14,7 +14,7 @@ from dativo_ingest.state.store import RunRecord, StoredState, utc_now
 
 RUN_COLUMNS = [f.name for f in fields(RunRecord)]
 _RUN_NAMES = ", ".join(f'"{c}"' for c in RUN_COLUMNS)  # quoted: valid in SQLite and Postgres
-JSON_COLUMNS = ("streams", "resources")  # run columns stored as JSON text
+JSON_COLUMNS = ("streams", "resources", "contracts")  # run columns stored as JSON text
 _FENCED = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refused_at")
 
 

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS runs (
     attempt     INTEGER NOT NULL DEFAULT 1,
     retry_reason TEXT,
     log_path    TEXT,
-    worker      TEXT
+    worker      TEXT,
+    contracts   TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at);
 CREATE TABLE IF NOT EXISTS connector_configs (
@@ -83,6 +84,7 @@ _ADDED_RUN_COLUMNS = {  # columns added after the first release, for older store
     "retry_reason": "TEXT",
     "log_path": "TEXT",
     "worker": "TEXT",
+    "contracts": "TEXT NOT NULL DEFAULT '{}'",
 }
 BUSY_SECONDS = 60.0  # how long a write waits for other dativo processes' transactions
 _ABANDONED = "dativo stopped without finishing this run (killed or crashed)"

@@ -56,6 +56,7 @@ class RunRecord:
     retry_reason: str | None = None  # why the previous attempt was retried
     log_path: str | None = None  # the run's log file
     worker: str | None = None  # which machine (or `dativo worker`) ran it
+    contracts: dict[str, dict[str, Any]] = field(default_factory=dict)  # per stream
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
