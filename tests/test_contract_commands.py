@@ -190,6 +190,9 @@ def test_generate_from_a_csv_file_and_validate(tmp_path, dativo):
     }
     checked = dativo("contract", "validate", file)
     assert checked.returncode == 0, checked.stdout
+    uncontracted = dativo("contract", "diff", job)
+    assert uncontracted.returncode == 2
+    assert f"{job}: source.assets names no contract to compare with" in uncontracted.stderr
 
 
 def test_validate_names_file_key_path_and_reason_of_each_bad_file(tmp_path, dativo):
@@ -215,3 +218,31 @@ def test_validate_names_file_key_path_and_reason_of_each_bad_file(tmp_path, dati
     assert f"FAIL  {typo}: schema[0].properties[0].requird: unknown key" in out
     assert f"FAIL  {missing}: version: required key is missing" in out
     assert f"FAIL  {tmp_path / 'absent.yaml'}: cannot read the file" in out
+
+
+def test_an_airbyte_source_gets_contracts_for_its_selected_streams(tmp_path, dativo):
+    from tests.conftest import PROGRAMS
+
+    source = {
+        "executable": str(PROGRAMS / "fake_airbyte_source.py"),
+        "protocol": "airbyte",
+        "config": {"streams": ["a", "b"]},
+        "select": ["a"],
+    }
+    job = write_job(tmp_path, source)
+    result = dativo("contract", "generate", job)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "assets").rglob("*.yaml")) == ["a.yaml"]
+    file = tmp_path / "assets" / "fake_airbyte_source.py" / "v1.0" / "a.yaml"
+    assert properties(file) == {
+        "id": {"logicalType": "integer", "required": True, "primaryKey": True, "unique": True},
+        "stream": {"logicalType": "string", "required": True},
+    }
+    grown = {**source, "config": {"streams": ["a", "b", "c"]}, "select": ["a", "c"]}
+    contracted = write_job(tmp_path, grown, assets="assets/fake_airbyte_source.py/v1.0")
+    drift = dativo("contract", "diff", contracted, "--json")
+    assert drift.returncode == 1, drift.stderr
+    assert json.loads(drift.stdout) == [
+        {"stream": "c", "change": "stream added", "column": None, "contract": None,
+         "source": None}
+    ]  # fmt: skip

@@ -136,3 +136,41 @@ def test_http_api_contract_matches_the_tickets_object(tmp_path, dativo) -> None:
     with serve_folder(api) as url:
         config = {"endpoint": url, "api_key": API_KEY, "object": "tickets"}
         assert_no_drift(dativo, contracted_job(tmp_path, "http-api", config))
+
+
+def test_the_demo_with_its_contracts_quarantines_exactly_the_bad_orders(tmp_path, dativo, home):
+    """docs/contracts.md's end-to-end example: two bad rows appended to the demo's orders."""
+    demo = yaml.safe_load((REPO / "jobs" / "demo" / "csv_to_jsonl.yaml").read_text())
+    config = demo["source"]["config"]
+    for entry in config["files"]:
+        data = tmp_path / Path(entry["path"]).name
+        data.write_text((REPO / entry["path"]).read_text())
+        entry["path"] = str(data)
+    with (tmp_path / "orders.csv").open("a") as orders:
+        orders.write("1051,3,-5.00,EUR,2024-10-30T10:00:00Z\n")
+        orders.write("1052,4,12.00,euro,2024-10-30T11:00:00Z\n")
+    job = contracted_job(tmp_path, "tap-csv", config)
+    result = dativo("run", job, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "contracts: customers 20 passed, 0 discarded, 0 changed; orders 50 passed, 2 discarded, "
+        "0 changed (drift: amount.minimum x1, currency.pattern x1)"
+    ) in result.stderr
+    (output,) = (tmp_path / "out").glob("orders-*.jsonl")
+    landed = [json.loads(line) for line in output.read_text().splitlines()]
+    assert len(landed) == 50
+    assert not {1051, 1052} & {row["id"] for row in landed}
+    (run,) = json.loads(dativo("runs", "--json").stdout)
+    quarantined = home / "quarantine" / "acme" / "example" / run["run_id"] / "orders.jsonl"
+    entries = [json.loads(line) for line in quarantined.read_text().splitlines()]
+    assert [(e["record"]["id"], e["rules"], e["action"]) for e in entries] == [
+        (1051, ["amount.minimum"], "discard_row"),
+        (1052, ["currency.pattern"], "discard_row"),
+    ]
+    assert run["contracts"]["orders"] == {
+        "contract": "tap-csv-orders@1.0.0",
+        "passed": 50,
+        "discarded": 2,
+        "changed": 0,
+        "drift": {"amount.minimum": 1, "currency.pattern": 1},
+    }

@@ -52,6 +52,7 @@ def generate_contracts(args: argparse.Namespace) -> int:
         file_name,
         write_contracts,
     )
+    from dativo_ingest.exceptions import ConfigurationError
     from dativo_ingest.pipeline.discovery import source_offer
 
     out = args.out.resolve() if args.out else None
@@ -67,6 +68,8 @@ def generate_contracts(args: argparse.Namespace) -> int:
         )
         for stream in source_offer(job)
     }
+    if not files:
+        raise ConfigurationError(f"{job.file}: {source} offers no stream the job selects")
     write_contracts(files, force=args.force)
     for path in files:
         print(f"wrote {_shown(path, job.project.root)}")
