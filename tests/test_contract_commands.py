@@ -246,3 +246,17 @@ def test_an_airbyte_source_gets_contracts_for_its_selected_streams(tmp_path, dat
         {"stream": "c", "change": "stream added", "column": None, "contract": None,
          "source": None}
     ]  # fmt: skip
+
+
+def test_generate_refuses_streams_that_would_share_a_file(tmp_path, dativo):
+    from tests.conftest import PROGRAMS
+
+    source = {
+        "executable": str(PROGRAMS / "fake_airbyte_source.py"),
+        "protocol": "airbyte",
+        "config": {"streams": ["a/b", "a_b", "c"]},
+    }
+    result = dativo("contract", "generate", write_job(tmp_path, source))
+    assert result.returncode == 2
+    assert "streams would share a contract file (a_b.yaml: a/b, a_b)" in result.stderr
+    assert not (tmp_path / "assets").exists()

@@ -59,6 +59,9 @@ def generate_contracts(args: argparse.Namespace) -> int:
     job = open_job(args)
     source = job.source.name
     folder = out or job.project.root / CONTRACTS_FOLDER / source / CONTRACTS_VERSION
+    offered = source_offer(job)
+    if not offered:
+        raise ConfigurationError(f"{job.file}: {source} offers no stream the job selects")
     files = {
         folder / file_name(stream.name): contract_text(
             source,
@@ -66,10 +69,17 @@ def generate_contracts(args: argparse.Namespace) -> int:
                 source, stream.name, stream.schema, stream.key_properties, stream.physical_name
             ),
         )
-        for stream in source_offer(job)
+        for stream in offered
     }
-    if not files:
-        raise ConfigurationError(f"{job.file}: {source} offers no stream the job selects")
+    if len(files) < len(offered):
+        taken: dict[str, list[str]] = {}
+        for stream in offered:
+            taken.setdefault(file_name(stream.name), []).append(stream.name)
+        shared = "; ".join(f"{f}: {', '.join(n)}" for f, n in taken.items() if len(n) > 1)
+        raise ConfigurationError(
+            f"streams would share a contract file ({shared}): generate them one at a time, "
+            "each selected by source.select, into different --out folders"
+        )
     write_contracts(files, force=args.force)
     for path in files:
         print(f"wrote {_shown(path, job.project.root)}")
