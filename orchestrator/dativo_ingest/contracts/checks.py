@@ -1,7 +1,8 @@
 """A stream's contract compiled into two functions over decoded records.
 
-``failing(records)`` is the hot path: the indices of the records that break anything (a new
-column, a type, a rule), in one generated loop with every check inlined. ``explain(record)``
+``failing(messages)`` is the hot path: the indices of the RECORD messages (decoded, each
+with its ``record``) whose record breaks anything (a new column, a type, a rule), in one
+generated loop with every check inlined. ``explain(record)``
 is the slow path, run only on those: every ``Violation`` of the record. Both are generated
 from the same per-check expressions, so they cannot disagree.
 
@@ -41,9 +42,9 @@ _TYPE_TESTS = {  # logicalType -> an expression true when ``v`` (not null) is NO
     "boolean": "type(v) is not bool",
     "object": "type(v) is not dict",
     "array": "type(v) is not list",
-    "date": "(type(v) is not str or not {c}(v))",
-    "timestamp": "(type(v) is not str or not {c}(v))",
-    "time": "(type(v) is not str or not {c}(v))",
+    "date": "type(v) is not str",  # and parsed: see _FieldChecks.parse
+    "timestamp": "type(v) is not str",
+    "time": "type(v) is not str",
 }
 _ISO_PARSERS: dict[str, Callable[[str], Any]] = {
     "date": date.fromisoformat,
@@ -84,17 +85,18 @@ class _FieldChecks:
     type_test: str | None
     type_rule: str
     rules: list[tuple[str, str]]  # (expression true when broken, rule name as C[i])
+    parse: str | None = None  # an ISO parser (C[i]) a string value must pass
 
 
-def _iso_check(parse: Callable[[str], Any]) -> Callable[[str], bool]:
-    def valid(value: str) -> bool:
-        try:
-            parse(value)
-        except ValueError:
-            return False
+def _parses(parse: Callable[[str], Any] | None, value: str) -> bool:
+    """Whether ``value`` passes ``parse`` (an ISO parser; None: nothing to parse)."""
+    if parse is None:
         return True
-
-    return valid
+    try:
+        parse(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _multiple_of(step: float) -> Callable[[float], bool]:
@@ -152,27 +154,30 @@ def _field_checks(prop: Property, c: _Constants) -> _FieldChecks:
         elif "pattern" in rule.arguments:
             search = c.ref(re.compile(str(rule.arguments["pattern"])).search)
             rules.append((f"{search}(str(v)) is None", c.ref(label)))
-    type_test = None
-    if kind is not None:
-        parser = _ISO_PARSERS.get(kind)
-        type_test = _TYPE_TESTS[kind].format(c=c.ref(_iso_check(parser)) if parser else "")
+    parser = _ISO_PARSERS.get(kind or "")
     return _FieldChecks(
         name,
         None if null_rule is None else c.ref(null_rule),
-        type_test,
+        None if kind is None else _TYPE_TESTS[kind],
         c.ref(f"{prop.name}.logicalType"),
         rules,
+        None if parser is None else c.ref(parser),
     )
 
 
 _BAD = "            bad.append(i); continue"
 
 
+_LOCAL_BUILTINS = ("type", "dict", "str", "int", "float", "bool", "list", "len", "ValueError")
+
+
 def _failing_source(fields: list[_FieldChecks], known: str) -> str:
+    """The hot loop. Its constants and builtins are bound as default arguments, so each is a
+    local variable inside (``_c3`` for ``C[3]``)."""
     lines = [
-        "def failing(records):",
         "    bad = []",
-        "    for i, d in enumerate(records):",
+        "    for i, m in enumerate(messages):",
+        "        d = m.get('record')",
         f"        if type(d) is not dict or not {known}.issuperset(d):",
         "            bad.append(i)",
         "            continue",
@@ -187,8 +192,18 @@ def _failing_source(fields: list[_FieldChecks], known: str) -> str:
         if broken:
             lines.append(f"        elif {' or '.join(broken)}:")
             lines.append(_BAD)
+        if f.parse:  # a string (tested above) that must parse as ISO date/time
+            lines.append("        else:")
+            lines.append("            try:")
+            lines.append(f"                {f.parse}(v)")
+            lines.append("            except ValueError:")
+            lines.append("                bad.append(i); continue")
     lines.append("    return bad")
-    return "\n".join(lines)
+    body = "\n".join(lines)
+    used = sorted({int(n) for n in re.findall(r"C\[(\d+)\]", body)})
+    params = [f"_c{n}=C[{n}]" for n in used] + [f"{b}={b}" for b in _LOCAL_BUILTINS]
+    head = f"def failing(messages, {', '.join(params)}):\n"
+    return head + re.sub(r"C\[(\d+)\]", r"_c\1", body)
 
 
 def _explain_source(fields: list[_FieldChecks], known: str) -> str:
@@ -206,7 +221,7 @@ def _explain_source(fields: list[_FieldChecks], known: str) -> str:
         else:
             lines.append(f"        out.append(V('rule_violation', {f.name}, {f.null_rule}))")
         if f.type_test:
-            lines.append(f"    elif {f.type_test}:")
+            lines.append(f"    elif {f.type_test} or not P({f.parse}, v):")
             lines.append(f"        out.append(V('type_mismatch', {f.name}, {f.type_rule}))")
         if f.rules:
             lines.append("    else:")
@@ -232,7 +247,7 @@ def compile_checks(stream: SchemaObject) -> StreamChecks:
     known_set = frozenset(p.name for p in stream.properties)
     known = constants.ref(known_set)
     fields = [_field_checks(prop, constants) for prop in stream.properties]
-    namespace: dict[str, Any] = {"C": tuple(constants.values), "V": Violation}
+    namespace: dict[str, Any] = {"C": tuple(constants.values), "V": Violation, "P": _parses}
     source = _failing_source(fields, known) + "\n\n" + _explain_source(fields, known)
     exec(compile(source, f"<contract checks: {stream.name}>", "exec"), namespace)
     return StreamChecks(namespace["failing"], namespace["explain"], known_set)

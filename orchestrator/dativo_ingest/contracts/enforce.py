@@ -17,6 +17,7 @@ violation meets its mode:
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,9 @@ from dativo_ingest.protocol.translate import Translator
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
 _SCHEMA_MARKERS = (b'"type":"SCHEMA"', b'"type": "SCHEMA"')
 _STATE_MARKER = b'"STATE"'
+_COMPACT = b'{"type":"RECORD","stream":"'
+_COMPACT_END = b'","record":'
+_NAME_AT = len(_COMPACT)
 _STRENGTH: dict[Mode, int] = {"evolve": 0, "discard_value": 1, "discard_row": 2, "freeze": 3}
 _MODE_OF_KIND = {
     "new_column": "new_columns",
@@ -71,6 +75,7 @@ class _Stream:
     """A contracted stream: its contract, modes, compiled checks and figures."""
 
     def __init__(self, contract: AssetContract, schema: SchemaObject) -> None:
+        self.name = schema.name
         self.contract = contract
         self.modes: Enforcement = contract.stream_enforcement(schema)
         self.checks: StreamChecks = compile_checks(schema)
@@ -104,6 +109,8 @@ class ContractEnforcer(Translator):
         self.dropped: set[str] = set()  # new streams discarded whole
         self.line = 0  # lines of the source's output read so far
         self._markers = self._markers_for(self.streams)
+        self._encoded = {_encoded(name): name for name in self.streams}
+        self._encoded_dropped: frozenset[bytes] = frozenset()
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -124,24 +131,46 @@ class ContractEnforcer(Translator):
     def translate(self, lines: list[bytes]) -> bytes:
         first = self.line
         self.line += len(lines)
-        markers = self._markers
-        picked: list[int] = []
+        contracted, dropped = self._encoded, self._encoded_dropped
+        grouped: dict[bytes, list[int]] = {}  # compact RECORD lines by contracted stream
+        picked: list[int] = []  # other lines naming a contracted or dropped stream
         replaced: dict[int, bytes] = {}
         for i, line in enumerate(lines):
-            if not line:
+            if line.startswith(_COMPACT):  # {"type":"RECORD","stream":"<name>","record":
+                name = line[_NAME_AT : line.find(_COMPACT_END, _NAME_AT)]
+                if name in contracted:
+                    found = grouped.get(name)
+                    if found is None:
+                        grouped[name] = [i]
+                    else:
+                        found.append(i)
+                elif name in dropped or b"\\" in name or not name:
+                    picked.append(i)  # dropped, or a name to decode to compare
+                else:
+                    self.records += 1
+            elif not line:
                 replaced[i] = b""
-            elif any(marker in line for marker in markers):
+            elif any(marker in line for marker in self._markers):
                 picked.append(i)
             elif _RECORD_MARKERS[0] in line or _RECORD_MARKERS[1] in line:
                 self.records += 1
             elif _SCHEMA_MARKERS[0] in line or _SCHEMA_MARKERS[1] in line:
                 if self._schema_of_new_stream(orjson.loads(line), first + i + 1):
                     replaced[i] = b""
-                    markers = self._markers
+                    dropped = self._encoded_dropped
             elif self.track_states and _STATE_MARKER in line:
                 self._state(orjson.loads(line))
-        if picked:
-            self._enforce(lines, picked, replaced, first)
+        if grouped or picked:
+            collecting = gc.isenabled()
+            gc.disable()  # decoded records hold no cycles; collections would only cost time
+            try:
+                for name, found in grouped.items():
+                    self._check(self.streams[contracted[name]], found, lines, replaced, first)
+                for i in picked:
+                    self._picked(orjson.loads(lines[i]), i, lines, replaced, first)
+            finally:
+                if collecting:
+                    gc.enable()
             self.quarantine.sync()  # on disk before the target can confirm past it
         if not replaced:
             lines.append(b"")
@@ -155,33 +184,55 @@ class ContractEnforcer(Translator):
         if isinstance(message, dict) and message.get("type") == "STATE":
             self.last_state = message.get("value")
 
-    def _enforce(
-        self, lines: list[bytes], picked: list[int], replaced: dict[int, bytes], first: int
+    def _check(
+        self,
+        stream: _Stream,
+        found: list[int],
+        lines: list[bytes],
+        replaced: dict[int, bytes],
+        first: int,
     ) -> None:
+        """Check the RECORD lines ``found`` of ``stream``: one decoding call, one loop."""
         try:
-            messages = orjson.loads(b"[" + b",".join([lines[i] for i in picked]) + b"]")
+            messages = orjson.loads(b"[" + b",".join([lines[i] for i in found]) + b"]")
         except orjson.JSONDecodeError:
-            messages = [self._decoded(lines[i], first + i + 1) for i in picked]
-        by_stream: dict[str, list[int]] = {}
-        for j, message in enumerate(messages):
-            kind = message.get("type") if isinstance(message, dict) else None
-            name = message.get("stream") if kind else None
-            if kind == "RECORD" and name in self.streams:
-                by_stream.setdefault(name, []).append(j)
-            elif kind == "RECORD" and name in self.dropped:
-                self._quarantine_new_stream(name, lines[picked[j]], first + picked[j] + 1)
-                replaced[picked[j]] = b""
-            else:
-                self._other(message, kind, name, picked[j], replaced, lines, first)
-        for name, found in by_stream.items():
-            stream = self.streams[name]
-            records = [messages[j]["record"] for j in found]
-            bad = stream.checks.failing(records)
-            self.records += len(records)
-            stream.outcome.passed += len(records) - len(bad)
-            for k in bad:
-                i = picked[found[k]]
-                self._violated(stream, name, records[k], lines[i], first + i + 1, i, replaced)
+            messages = [self._decoded(lines[i], first + i + 1) for i in found]
+        bad = stream.checks.failing(messages)
+        self.records += len(messages)
+        stream.outcome.passed += len(messages) - len(bad)
+        for k in bad:
+            i = found[k]
+            record = messages[k].get("record")
+            self._violated(stream, record, lines[i], first + i + 1, i, replaced)
+
+    def _picked(
+        self, message: Any, i: int, lines: list[bytes], replaced: dict[int, bytes], first: int
+    ) -> None:
+        """A line naming a contracted or dropped stream, not in the compact RECORD layout."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        name = message.get("stream") if kind else None
+        if kind == "RECORD" and name in self.streams:
+            self._check_one(self.streams[name], message, i, lines, replaced, first)
+        elif kind == "RECORD" and name in self.dropped:
+            self._quarantine_new_stream(name, lines[i], first + i + 1)
+            replaced[i] = b""
+        else:
+            self._other(message, kind, name, i, replaced, first)
+
+    def _check_one(
+        self,
+        stream: _Stream,
+        message: dict[str, Any],
+        i: int,
+        lines: list[bytes],
+        replaced: dict[int, bytes],
+        first: int,
+    ) -> None:
+        self.records += 1
+        if stream.checks.failing([message]):
+            self._violated(stream, message.get("record"), lines[i], first + i + 1, i, replaced)
+        else:
+            stream.outcome.passed += 1
 
     def _decoded(self, line: bytes, number: int) -> Any:
         try:
@@ -198,7 +249,6 @@ class ContractEnforcer(Translator):
         name: Any,
         i: int,
         replaced: dict[int, bytes],
-        lines: list[bytes],
         first: int,
     ) -> None:
         """A line naming a contracted stream that is not one of its records."""
@@ -236,13 +286,13 @@ class ContractEnforcer(Translator):
     def _violated(
         self,
         stream: _Stream,
-        name: str,
         record: Any,
         line: bytes,
         number: int,
         i: int,
         replaced: dict[int, bytes],
     ) -> None:
+        name = stream.name
         violations = stream.checks.explain(record)
         stream.outcome.drift.update(v.rule for v in violations)
         strongest = max(
@@ -311,6 +361,7 @@ class ContractEnforcer(Translator):
         if self.new_streams == "discard_row":
             self.dropped.add(name)
             self._markers = self._markers_for([*self.streams, *self.dropped])
+            self._encoded_dropped = frozenset(_encoded(n) for n in self.dropped)
             return True
         return False
 
@@ -319,6 +370,11 @@ class ContractEnforcer(Translator):
         entry = {"contract": None, "line": number, "rules": ["new_stream"]}
         self.quarantine.add(name, {**entry, "action": "discard_row", **_record(message)})
         self.uncontracted[name].discarded += 1
+
+
+def _encoded(name: str) -> bytes:
+    """A stream name as it sits between the quotes of a compact RECORD line."""
+    return orjson.dumps(name)[1:-1]
 
 
 def _record(message: dict[str, Any]) -> dict[str, Any]:
