@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import orjson
 
 from dativo_ingest.contracts.checks import StreamChecks, Violation, compile_checks
@@ -111,6 +113,7 @@ class ContractEnforcer(Translator):
         self._markers = self._markers_for(self.streams)
         self._encoded = {_encoded(name): name for name in self.streams}
         self._encoded_dropped: frozenset[bytes] = frozenset()
+        self._only = self._only_stream()
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -131,10 +134,18 @@ class ContractEnforcer(Translator):
     def translate(self, lines: list[bytes]) -> bytes:
         first = self.line
         self.line += len(lines)
+        if self._only is not None and lines:
+            head, stream = self._only
+            joined = b"\n".join(lines)
+            if joined.startswith(head) and joined.count(b"\n" + head) == len(lines) - 1:
+                # every line a compact RECORD of the one contracted stream: no line loop
+                replaced: dict[int, bytes] = {}
+                self._paused(lambda: self._check(stream, range(len(lines)), lines, replaced, first))
+                return _assembled(lines, replaced) if replaced else joined + b"\n"
         contracted, dropped = self._encoded, self._encoded_dropped
         grouped: dict[bytes, list[int]] = {}  # compact RECORD lines by contracted stream
         picked: list[int] = []  # other lines naming a contracted or dropped stream
-        replaced: dict[int, bytes] = {}
+        replaced = {}
         for i, line in enumerate(lines):
             if line.startswith(_COMPACT):  # {"type":"RECORD","stream":"<name>","record":
                 name = line[_NAME_AT : line.find(_COMPACT_END, _NAME_AT)]
@@ -161,24 +172,31 @@ class ContractEnforcer(Translator):
             elif self.track_states and _STATE_MARKER in line:
                 self._state(orjson.loads(line))
         if grouped or picked:
-            collecting = gc.isenabled()
-            gc.disable()  # decoded records hold no cycles; collections would only cost time
-            try:
+
+            def check() -> None:
                 for name, found in grouped.items():
                     self._check(self.streams[contracted[name]], found, lines, replaced, first)
                 for i in picked:
                     self._picked(orjson.loads(lines[i]), i, lines, replaced, first)
-            finally:
-                if collecting:
-                    gc.enable()
-            self.quarantine.sync()  # on disk before the target can confirm past it
+
+            self._paused(check)
         if not replaced:
             lines.append(b"")
             return b"\n".join(lines)
-        out = [replaced.get(i, line) for i, line in enumerate(lines)]
-        out = [line for line in out if line]
-        out.append(b"")
-        return b"\n".join(out) if len(out) > 1 else b""
+        return _assembled(lines, replaced)
+
+    def _paused(self, check: Callable[[], None]) -> None:
+        """Run ``check`` with the cyclic collector paused (decoded records hold no cycles:
+        collections would only cost time), then put the quarantine on disk before the
+        target can confirm a state past it."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            check()
+        finally:
+            if collecting:
+                gc.enable()
+        self.quarantine.sync()
 
     def _state(self, message: Any) -> None:
         if isinstance(message, dict) and message.get("type") == "STATE":
@@ -187,22 +205,24 @@ class ContractEnforcer(Translator):
     def _check(
         self,
         stream: _Stream,
-        found: list[int],
+        found: Sequence[int],
         lines: list[bytes],
         replaced: dict[int, bytes],
         first: int,
     ) -> None:
-        """Check the RECORD lines ``found`` of ``stream``: one decoding call, one loop."""
+        """Check the RECORD lines ``found`` of ``stream`` (one decoding call)."""
+        chosen = lines if len(found) == len(lines) else [lines[i] for i in found]
         try:
-            messages = orjson.loads(b"[" + b",".join([lines[i] for i in found]) + b"]")
-        except orjson.JSONDecodeError:
-            messages = [self._decoded(lines[i], first + i + 1) for i in found]
-        bad = stream.checks.failing(messages)
-        self.records += len(messages)
-        stream.outcome.passed += len(messages) - len(bad)
+            bad = stream.checks.failing(chosen)
+        except msgspec.DecodeError:
+            for i in found:
+                self._decoded(lines[i], first + i + 1)
+            raise
+        self.records += len(found)
+        stream.outcome.passed += len(found) - len(bad)
         for k in bad:
             i = found[k]
-            record = messages[k].get("record")
+            record = self._decoded(lines[i], first + i + 1).get("record")
             self._violated(stream, record, lines[i], first + i + 1, i, replaced)
 
     def _picked(
@@ -212,27 +232,12 @@ class ContractEnforcer(Translator):
         kind = message.get("type") if isinstance(message, dict) else None
         name = message.get("stream") if kind else None
         if kind == "RECORD" and name in self.streams:
-            self._check_one(self.streams[name], message, i, lines, replaced, first)
+            self._check(self.streams[name], [i], lines, replaced, first)
         elif kind == "RECORD" and name in self.dropped:
             self._quarantine_new_stream(name, lines[i], first + i + 1)
             replaced[i] = b""
         else:
             self._other(message, kind, name, i, replaced, first)
-
-    def _check_one(
-        self,
-        stream: _Stream,
-        message: dict[str, Any],
-        i: int,
-        lines: list[bytes],
-        replaced: dict[int, bytes],
-        first: int,
-    ) -> None:
-        self.records += 1
-        if stream.checks.failing([message]):
-            self._violated(stream, message.get("record"), lines[i], first + i + 1, i, replaced)
-        else:
-            stream.outcome.passed += 1
 
     def _decoded(self, line: bytes, number: int) -> Any:
         try:
@@ -345,6 +350,13 @@ class ContractEnforcer(Translator):
         stream.outcome.changed += 1
         replaced[i] = orjson.dumps(message)
 
+    def _only_stream(self) -> tuple[bytes, _Stream] | None:
+        """(compact RECORD head, stream) when one stream has a contract and none is dropped."""
+        if len(self.streams) != 1 or self.dropped:
+            return None
+        name, stream = next(iter(self.streams.items()))
+        return _COMPACT + _encoded(name) + _COMPACT_END, stream
+
     def _schema_of_new_stream(self, message: Any, number: int) -> bool:
         """Note a SCHEMA of a stream no contract covers; True when it is to be dropped."""
         name = message.get("stream") if isinstance(message, dict) else None
@@ -362,6 +374,7 @@ class ContractEnforcer(Translator):
             self.dropped.add(name)
             self._markers = self._markers_for([*self.streams, *self.dropped])
             self._encoded_dropped = frozenset(_encoded(n) for n in self.dropped)
+            self._only = None
             return True
         return False
 
@@ -370,6 +383,14 @@ class ContractEnforcer(Translator):
         entry = {"contract": None, "line": number, "rules": ["new_stream"]}
         self.quarantine.add(name, {**entry, "action": "discard_row", **_record(message)})
         self.uncontracted[name].discarded += 1
+
+
+def _assembled(lines: list[bytes], replaced: dict[int, bytes]) -> bytes:
+    """``lines`` with ``replaced`` ones swapped (b"": left out), newline-terminated."""
+    out = [replaced.get(i, line) for i, line in enumerate(lines)]
+    out = [line for line in out if line]
+    out.append(b"")
+    return b"\n".join(out) if len(out) > 1 else b""
 
 
 def _encoded(name: str) -> bytes:
