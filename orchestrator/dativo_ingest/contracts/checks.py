@@ -1,13 +1,17 @@
-"""A stream's contract compiled into two functions over decoded records.
+"""A stream's contract compiled into a validator: a typed msgspec decoder for the hot path and
+an explanation of what a failing record breaks.
 
-``failing(records)`` is the hot path: the indices of the records that break anything (a new
-column, a type, a rule), in one generated loop with every check inlined. ``explain(record)``
-is the slow path, run only on those: every ``Violation`` of the record. Both are generated
-from the same per-check expressions, so they cannot disagree.
+``failing(lines)`` decodes a chunk's RECORD lines of the stream in one call into a
+``msgspec`` struct type made from the contract (one field per property: its logical type,
+``required``, and the options msgspec checks natively: bounds, lengths, patterns; unknown
+keys refused), so decoding and checking are one pass in C. The few rules msgspec cannot
+state (allowed values, missing-value markers, ``multipleOf``) run after it, on those
+fields only. A chunk with a failing record is decoded again line by line to find them.
 
-The generated source is made only of this module's templates: every name, pattern and
-number from the contract is reached through a constants tuple (``C[3]``), never written
-into the source, so a contract cannot inject code.
+``explain(record)`` is the slow path, run only on failing records: every ``Violation``,
+checked field by field with ``msgspec.convert`` against the same types and constraints, so
+the two paths agree by construction. Property names are data (struct fields are ``f0``,
+``f1`` renamed to them): a contract never becomes code.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import msgspec
 
 from dativo_ingest.contracts.model import Property, SchemaObject
 
@@ -34,70 +40,82 @@ class Violation:
     rule: str
 
 
-_TYPE_TESTS = {  # logicalType -> an expression true when ``v`` (not null) is NOT of it
-    "string": "type(v) is not str",
-    "integer": "type(v) is not int",
-    "number": "(type(v) is not float and type(v) is not int)",
-    "boolean": "type(v) is not bool",
-    "object": "type(v) is not dict",
-    "array": "type(v) is not list",
-    "date": "(type(v) is not str or not {c}(v))",
-    "timestamp": "(type(v) is not str or not {c}(v))",
-    "time": "(type(v) is not str or not {c}(v))",
-}
-_ISO_PARSERS: dict[str, Callable[[str], Any]] = {
-    "date": date.fromisoformat,
-    "timestamp": datetime.fromisoformat,
-    "time": time.fromisoformat,
-}
-_BOUNDS = {  # logicalTypeOptions -> an expression true when ``v`` breaks it
-    "minimum": "v < {c}",
-    "maximum": "v > {c}",
-    "exclusiveMinimum": "v <= {c}",
-    "exclusiveMaximum": "v >= {c}",
-    "minLength": "len(v) < {c}",
-    "maxLength": "len(v) > {c}",
-    "minItems": "len(v) < {c}",
-    "maxItems": "len(v) > {c}",
+_BASES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+    "date": date,
+    "timestamp": datetime,
+    "time": time,
 }
 _NUMERIC = ("integer", "number")
-_HASHABLE = ("string", "integer", "number", "boolean")
+_OPTIONS: dict[str, tuple[tuple[str, ...], str]] = {  # option -> (logical types, Meta key)
+    "minimum": (_NUMERIC, "ge"),
+    "maximum": (_NUMERIC, "le"),
+    "exclusiveMinimum": (_NUMERIC, "gt"),
+    "exclusiveMaximum": (_NUMERIC, "lt"),
+    "minLength": (("string",), "min_length"),
+    "maxLength": (("string",), "max_length"),
+    "pattern": (("string",), "pattern"),
+    "minItems": (("array",), "min_length"),
+    "maxItems": (("array",), "max_length"),
+}
+Broken = Callable[[Any], bool]  # true when a (typed, not null) value breaks a rule
 
 
-class _Constants:
-    """The values the generated source reaches as ``C[i]``."""
+@dataclass
+class _Field:
+    """One property: its type, what a null breaks, msgspec constraints, the other rules."""
 
-    def __init__(self) -> None:
-        self.values: list[Any] = []
+    name: str
+    attr: str
+    base: Any
+    null_rule: str | None = None
+    constraints: list[tuple[str, msgspec.Meta]] = field(default_factory=list)
+    residual: list[tuple[str, Broken]] = field(default_factory=list)
 
-    def ref(self, value: Any) -> str:
-        self.values.append(value)
-        return f"C[{len(self.values) - 1}]"
-
-
-@dataclass(frozen=True)
-class _FieldChecks:
-    """One property's checks as expressions over ``v`` (the value, not null)."""
-
-    name: str  # expression reaching the name, ``C[i]``
-    null_rule: str | None  # the rule a null breaks (required, nullValues), None if allowed
-    type_test: str | None
-    type_rule: str
-    rules: list[tuple[str, str]]  # (expression true when broken, rule name as C[i])
+    def struct_field(self) -> tuple[Any, ...]:
+        kind = self.base
+        if self.constraints:
+            kind = Annotated[(kind, *(meta for _, meta in self.constraints))]
+        if self.null_rule is not None:
+            return (self.attr, kind)  # required: absent or null fails
+        return (self.attr, kind | None, None)
 
 
-def _iso_check(parse: Callable[[str], Any]) -> Callable[[str], bool]:
-    def valid(value: str) -> bool:
+def _typed(values: list[Any], base: Any) -> list[Any]:
+    """``values`` as the decoder gives them for ``base`` (dates parsed, ints as floats);
+    those it cannot hold are left out: no value of the field can equal them."""
+    typed = []
+    for value in values:
         try:
-            parse(value)
-        except ValueError:
-            return False
-        return True
-
-    return valid
+            typed.append(msgspec.convert(value, base))
+        except msgspec.ValidationError:
+            continue
+    return typed
 
 
-def _multiple_of(step: float) -> Callable[[float], bool]:
+def _not_in(values: list[Any]) -> Broken:
+    hashable = frozenset(v for v in values if not isinstance(v, dict | list))
+    unhashable = [v for v in values if isinstance(v, dict | list)]
+
+    def broken(value: Any) -> bool:
+        if isinstance(value, dict | list):
+            return value not in unhashable
+        return value not in hashable
+
+    return broken
+
+
+def _is_in(values: list[Any]) -> Broken:
+    outside = _not_in(values)
+    return lambda value: not outside(value)
+
+
+def _not_multiple_of(step: float) -> Broken:
     def broken(value: float) -> bool:
         quotient = value / step
         return not math.isclose(quotient, round(quotient), rel_tol=0, abs_tol=1e-9)
@@ -105,134 +123,122 @@ def _multiple_of(step: float) -> Callable[[float], bool]:
     return broken
 
 
-def _member_of(values: list[Any]) -> Callable[[Any], bool]:
-    """True when the value is NOT one of ``values`` (unhashable values compared by ==)."""
-    hashable = frozenset(v for v in values if not isinstance(v, dict | list))
-
-    def broken(value: Any) -> bool:
-        if isinstance(value, dict | list):
-            return value not in values
-        return value not in hashable
-
-    return broken
+def _pattern_missed(pattern: str) -> Broken:
+    search = re.compile(pattern).search
+    return lambda value: search(str(value)) is None
 
 
-def _field_checks(prop: Property, c: _Constants) -> _FieldChecks:
-    name = c.ref(prop.name)
-    null_rule = f"{prop.name}.required" if prop.required else None
-    rules: list[tuple[str, str]] = []
+def _field(index: int, prop: Property) -> _Field:
     kind = prop.logicalType
+    base = Any if kind is None else _BASES[kind]
+    out = _Field(prop.name, f"f{index}", base, f"{prop.name}.required" if prop.required else None)
     for option, value in prop.logicalTypeOptions.items():
-        if option in _BOUNDS and (kind in _NUMERIC or not option.endswith("imum")):
-            rules.append((_BOUNDS[option].format(c=c.ref(value)), c.ref(f"{prop.name}.{option}")))
-        elif option == "pattern":
-            search = c.ref(re.compile(value).search)
-            rules.append((f"{search}(v) is None", c.ref(f"{prop.name}.pattern")))
+        if option in _OPTIONS and kind in _OPTIONS[option][0]:
+            meta = msgspec.Meta(**{_OPTIONS[option][1]: value})
+            out.constraints.append((f"{prop.name}.{option}", meta))
         elif option == "multipleOf" and kind in _NUMERIC:
-            rules.append((f"{c.ref(_multiple_of(value))}(v)", c.ref(f"{prop.name}.multipleOf")))
+            out.residual.append((f"{prop.name}.multipleOf", _not_multiple_of(value)))
     for rule in prop.quality:
         if not rule.per_record:
             continue
         label = f"{prop.name}.{rule.metric}"
         if rule.metric == "nullValues":
-            null_rule = null_rule or label
+            out.null_rule = out.null_rule or label
         elif rule.metric == "missingValues":
             missing = list(rule.arguments.get("missingValues", [None, ""]))
             if None in missing:
-                null_rule = null_rule or label
-            rules.append((f"{c.ref(_member_of(missing))}(v) is False", c.ref(label)))
+                out.null_rule = out.null_rule or label
+            out.residual.append((label, _is_in(_typed(missing, base))))
         elif "validValues" in rule.arguments:
-            valid = list(rule.arguments["validValues"])
-            test = (
-                f"v not in {c.ref(frozenset(valid))}"
-                if kind in _HASHABLE
-                else f"{c.ref(_member_of(valid))}(v)"
-            )
-            rules.append((test, c.ref(label)))
+            valid = _typed(list(rule.arguments["validValues"]), base)
+            out.residual.append((label, _not_in(valid)))
         elif "pattern" in rule.arguments:
-            search = c.ref(re.compile(str(rule.arguments["pattern"])).search)
-            rules.append((f"{search}(str(v)) is None", c.ref(label)))
-    type_test = None
-    if kind is not None:
-        parser = _ISO_PARSERS.get(kind)
-        type_test = _TYPE_TESTS[kind].format(c=c.ref(_iso_check(parser)) if parser else "")
-    return _FieldChecks(
-        name,
-        None if null_rule is None else c.ref(null_rule),
-        type_test,
-        c.ref(f"{prop.name}.logicalType"),
-        rules,
-    )
-
-
-_BAD = "            bad.append(i); continue"
-
-
-def _failing_source(fields: list[_FieldChecks], known: str) -> str:
-    lines = [
-        "def failing(records):",
-        "    bad = []",
-        "    for i, d in enumerate(records):",
-        f"        if type(d) is not dict or not {known}.issuperset(d):",
-        "            bad.append(i)",
-        "            continue",
-    ]
-    for f in fields:
-        broken = [t for t in (f.type_test, *(test for test, _ in f.rules)) if t]
-        lines.append(f"        v = d.get({f.name})")
-        lines.append("        if v is None:")
-        lines.append(
-            "            pass" if f.null_rule is None else "            bad.append(i); continue"
-        )
-        if broken:
-            lines.append(f"        elif {' or '.join(broken)}:")
-            lines.append(_BAD)
-    lines.append("    return bad")
-    return "\n".join(lines)
-
-
-def _explain_source(fields: list[_FieldChecks], known: str) -> str:
-    lines = [
-        "def explain(d):",
-        "    if type(d) is not dict:",
-        "        return [V('type_mismatch', '', 'record is not an object')]",
-        f"    out = [V('new_column', k, k + '.new_column') for k in d if k not in {known}]",
-    ]
-    for f in fields:
-        lines.append(f"    v = d.get({f.name})")
-        lines.append("    if v is None:")
-        if f.null_rule is None:
-            lines.append("        pass")
-        else:
-            lines.append(f"        out.append(V('rule_violation', {f.name}, {f.null_rule}))")
-        if f.type_test:
-            lines.append(f"    elif {f.type_test}:")
-            lines.append(f"        out.append(V('type_mismatch', {f.name}, {f.type_rule}))")
-        if f.rules:
-            lines.append("    else:")
-            for test, rule in f.rules:
-                lines.append(f"        if {test}:")
-                lines.append(f"            out.append(V('rule_violation', {f.name}, {rule}))")
-    lines.append("    return out")
-    return "\n".join(lines)
+            if kind == "string":
+                out.constraints.append((label, msgspec.Meta(pattern=rule.arguments["pattern"])))
+            else:
+                out.residual.append((label, _pattern_missed(str(rule.arguments["pattern"]))))
+    return out
 
 
 @dataclass(frozen=True)
 class StreamChecks:
-    """The compiled checks of one stream (see the module's docstring)."""
+    """One stream's compiled validator (see the module's docstring)."""
 
-    failing: Callable[[list[Any]], list[int]]
-    explain: Callable[[Any], list[Violation]]
+    fields: list[_Field]
     known: frozenset[str]
+    chunk: msgspec.json.Decoder[Any]
+    line: msgspec.json.Decoder[Any]
+
+    def failing(self, lines: list[bytes]) -> list[int]:
+        """Indices of the RECORD ``lines`` whose record breaks the contract."""
+        try:
+            messages = self.chunk.decode(b"[" + b",".join(lines) + b"]")
+        except msgspec.ValidationError:
+            return [i for i, line in enumerate(lines) if not self._passes(line)]
+        residual = [(f.attr, broken) for f in self.fields for _, broken in f.residual]
+        if not residual:
+            return []
+        bad = []
+        for i, message in enumerate(messages):
+            record = message.record
+            for attr, broken in residual:
+                value = getattr(record, attr)
+                if value is not None and broken(value):
+                    bad.append(i)
+                    break
+        return bad
+
+    def _passes(self, line: bytes) -> bool:
+        try:
+            record = self.line.decode(line).record
+        except msgspec.ValidationError:
+            return False
+        for f in self.fields:
+            value = getattr(record, f.attr)
+            if value is not None and any(broken(value) for _, broken in f.residual):
+                return False
+        return True
+
+    def explain(self, record: Any) -> list[Violation]:
+        """Every violation of ``record`` (decoded), in property order after new columns."""
+        if not isinstance(record, dict):
+            return [Violation("type_mismatch", "", "record is not an object")]
+        out = [Violation("new_column", k, f"{k}.new_column") for k in record if k not in self.known]
+        for f in self.fields:
+            value = record.get(f.name)
+            if value is None:
+                if f.null_rule is not None:
+                    out.append(Violation("rule_violation", f.name, f.null_rule))
+                continue
+            try:
+                typed = msgspec.convert(value, f.base)
+            except msgspec.ValidationError:
+                out.append(Violation("type_mismatch", f.name, f"{f.name}.logicalType"))
+                continue
+            for rule, meta in f.constraints:
+                try:
+                    msgspec.convert(value, Annotated[f.base, meta])
+                except msgspec.ValidationError:
+                    out.append(Violation("rule_violation", f.name, rule))
+            out += [Violation("rule_violation", f.name, r) for r, b in f.residual if b(typed)]
+        return out
 
 
 def compile_checks(stream: SchemaObject) -> StreamChecks:
-    """``stream``'s properties compiled into its two checking functions."""
-    constants = _Constants()
-    known_set = frozenset(p.name for p in stream.properties)
-    known = constants.ref(known_set)
-    fields = [_field_checks(prop, constants) for prop in stream.properties]
-    namespace: dict[str, Any] = {"C": tuple(constants.values), "V": Violation}
-    source = _failing_source(fields, known) + "\n\n" + _explain_source(fields, known)
-    exec(compile(source, f"<contract checks: {stream.name}>", "exec"), namespace)
-    return StreamChecks(namespace["failing"], namespace["explain"], known_set)
+    """``stream``'s properties compiled into its validator."""
+    fields = [_field(i, prop) for i, prop in enumerate(stream.properties)]
+    record = msgspec.defstruct(
+        "Record",
+        [f.struct_field() for f in fields],
+        rename={f.attr: f.name for f in fields},
+        forbid_unknown_fields=True,
+        kw_only=True,
+        gc=False,
+    )
+    message = msgspec.defstruct("Message", [("record", record)], gc=False)
+    return StreamChecks(
+        fields,
+        frozenset(f.name for f in fields),
+        msgspec.json.Decoder(list[message]),  # type: ignore[valid-type]
+        msgspec.json.Decoder(message),
+    )

@@ -17,10 +17,13 @@ violation meets its mode:
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import orjson
 
 from dativo_ingest.contracts.checks import StreamChecks, Violation, compile_checks
@@ -32,6 +35,9 @@ from dativo_ingest.protocol.translate import Translator
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
 _SCHEMA_MARKERS = (b'"type":"SCHEMA"', b'"type": "SCHEMA"')
 _STATE_MARKER = b'"STATE"'
+_COMPACT = b'{"type":"RECORD","stream":"'
+_COMPACT_END = b'","record":'
+_NAME_AT = len(_COMPACT)
 _STRENGTH: dict[Mode, int] = {"evolve": 0, "discard_value": 1, "discard_row": 2, "freeze": 3}
 _MODE_OF_KIND = {
     "new_column": "new_columns",
@@ -71,6 +77,7 @@ class _Stream:
     """A contracted stream: its contract, modes, compiled checks and figures."""
 
     def __init__(self, contract: AssetContract, schema: SchemaObject) -> None:
+        self.name = schema.name
         self.contract = contract
         self.modes: Enforcement = contract.stream_enforcement(schema)
         self.checks: StreamChecks = compile_checks(schema)
@@ -104,6 +111,9 @@ class ContractEnforcer(Translator):
         self.dropped: set[str] = set()  # new streams discarded whole
         self.line = 0  # lines of the source's output read so far
         self._markers = self._markers_for(self.streams)
+        self._encoded = {_encoded(name): name for name in self.streams}
+        self._encoded_dropped: frozenset[bytes] = frozenset()
+        self._only = self._only_stream()
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -124,64 +134,110 @@ class ContractEnforcer(Translator):
     def translate(self, lines: list[bytes]) -> bytes:
         first = self.line
         self.line += len(lines)
-        markers = self._markers
-        picked: list[int] = []
-        replaced: dict[int, bytes] = {}
+        if self._only is not None and lines:
+            head, stream = self._only
+            joined = b"\n".join(lines)
+            if joined.startswith(head) and joined.count(b"\n" + head) == len(lines) - 1:
+                # every line a compact RECORD of the one contracted stream: no line loop
+                replaced: dict[int, bytes] = {}
+                self._paused(lambda: self._check(stream, range(len(lines)), lines, replaced, first))
+                return _assembled(lines, replaced) if replaced else joined + b"\n"
+        contracted, dropped = self._encoded, self._encoded_dropped
+        grouped: dict[bytes, list[int]] = {}  # compact RECORD lines by contracted stream
+        picked: list[int] = []  # other lines naming a contracted or dropped stream
+        replaced = {}
         for i, line in enumerate(lines):
-            if not line:
+            if line.startswith(_COMPACT):  # {"type":"RECORD","stream":"<name>","record":
+                name = line[_NAME_AT : line.find(_COMPACT_END, _NAME_AT)]
+                if name in contracted:
+                    found = grouped.get(name)
+                    if found is None:
+                        grouped[name] = [i]
+                    else:
+                        found.append(i)
+                elif name in dropped or b"\\" in name or not name:
+                    picked.append(i)  # dropped, or a name to decode to compare
+                else:
+                    self.records += 1
+            elif not line:
                 replaced[i] = b""
-            elif any(marker in line for marker in markers):
+            elif any(marker in line for marker in self._markers):
                 picked.append(i)
             elif _RECORD_MARKERS[0] in line or _RECORD_MARKERS[1] in line:
                 self.records += 1
             elif _SCHEMA_MARKERS[0] in line or _SCHEMA_MARKERS[1] in line:
                 if self._schema_of_new_stream(orjson.loads(line), first + i + 1):
                     replaced[i] = b""
-                    markers = self._markers
+                    dropped = self._encoded_dropped
             elif self.track_states and _STATE_MARKER in line:
                 self._state(orjson.loads(line))
-        if picked:
-            self._enforce(lines, picked, replaced, first)
-            self.quarantine.sync()  # on disk before the target can confirm past it
+        if grouped or picked:
+
+            def check() -> None:
+                for name, found in grouped.items():
+                    self._check(self.streams[contracted[name]], found, lines, replaced, first)
+                for i in picked:
+                    self._picked(orjson.loads(lines[i]), i, lines, replaced, first)
+
+            self._paused(check)
         if not replaced:
             lines.append(b"")
             return b"\n".join(lines)
-        out = [replaced.get(i, line) for i, line in enumerate(lines)]
-        out = [line for line in out if line]
-        out.append(b"")
-        return b"\n".join(out) if len(out) > 1 else b""
+        return _assembled(lines, replaced)
+
+    def _paused(self, check: Callable[[], None]) -> None:
+        """Run ``check`` with the cyclic collector paused (decoded records hold no cycles:
+        collections would only cost time), then put the quarantine on disk before the
+        target can confirm a state past it."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            check()
+        finally:
+            if collecting:
+                gc.enable()
+        self.quarantine.sync()
 
     def _state(self, message: Any) -> None:
         if isinstance(message, dict) and message.get("type") == "STATE":
             self.last_state = message.get("value")
 
-    def _enforce(
-        self, lines: list[bytes], picked: list[int], replaced: dict[int, bytes], first: int
+    def _check(
+        self,
+        stream: _Stream,
+        found: Sequence[int],
+        lines: list[bytes],
+        replaced: dict[int, bytes],
+        first: int,
     ) -> None:
+        """Check the RECORD lines ``found`` of ``stream`` (one decoding call)."""
+        chosen = lines if len(found) == len(lines) else [lines[i] for i in found]
         try:
-            messages = orjson.loads(b"[" + b",".join([lines[i] for i in picked]) + b"]")
-        except orjson.JSONDecodeError:
-            messages = [self._decoded(lines[i], first + i + 1) for i in picked]
-        by_stream: dict[str, list[int]] = {}
-        for j, message in enumerate(messages):
-            kind = message.get("type") if isinstance(message, dict) else None
-            name = message.get("stream") if kind else None
-            if kind == "RECORD" and name in self.streams:
-                by_stream.setdefault(name, []).append(j)
-            elif kind == "RECORD" and name in self.dropped:
-                self._quarantine_new_stream(name, lines[picked[j]], first + picked[j] + 1)
-                replaced[picked[j]] = b""
-            else:
-                self._other(message, kind, name, picked[j], replaced, lines, first)
-        for name, found in by_stream.items():
-            stream = self.streams[name]
-            records = [messages[j]["record"] for j in found]
-            bad = stream.checks.failing(records)
-            self.records += len(records)
-            stream.outcome.passed += len(records) - len(bad)
-            for k in bad:
-                i = picked[found[k]]
-                self._violated(stream, name, records[k], lines[i], first + i + 1, i, replaced)
+            bad = stream.checks.failing(chosen)
+        except msgspec.DecodeError:
+            for i in found:
+                self._decoded(lines[i], first + i + 1)
+            raise
+        self.records += len(found)
+        stream.outcome.passed += len(found) - len(bad)
+        for k in bad:
+            i = found[k]
+            record = self._decoded(lines[i], first + i + 1).get("record")
+            self._violated(stream, record, lines[i], first + i + 1, i, replaced)
+
+    def _picked(
+        self, message: Any, i: int, lines: list[bytes], replaced: dict[int, bytes], first: int
+    ) -> None:
+        """A line naming a contracted or dropped stream, not in the compact RECORD layout."""
+        kind = message.get("type") if isinstance(message, dict) else None
+        name = message.get("stream") if kind else None
+        if kind == "RECORD" and name in self.streams:
+            self._check(self.streams[name], [i], lines, replaced, first)
+        elif kind == "RECORD" and name in self.dropped:
+            self._quarantine_new_stream(name, lines[i], first + i + 1)
+            replaced[i] = b""
+        else:
+            self._other(message, kind, name, i, replaced, first)
 
     def _decoded(self, line: bytes, number: int) -> Any:
         try:
@@ -198,7 +254,6 @@ class ContractEnforcer(Translator):
         name: Any,
         i: int,
         replaced: dict[int, bytes],
-        lines: list[bytes],
         first: int,
     ) -> None:
         """A line naming a contracted stream that is not one of its records."""
@@ -236,13 +291,13 @@ class ContractEnforcer(Translator):
     def _violated(
         self,
         stream: _Stream,
-        name: str,
         record: Any,
         line: bytes,
         number: int,
         i: int,
         replaced: dict[int, bytes],
     ) -> None:
+        name = stream.name
         violations = stream.checks.explain(record)
         stream.outcome.drift.update(v.rule for v in violations)
         strongest = max(
@@ -295,6 +350,13 @@ class ContractEnforcer(Translator):
         stream.outcome.changed += 1
         replaced[i] = orjson.dumps(message)
 
+    def _only_stream(self) -> tuple[bytes, _Stream] | None:
+        """(compact RECORD head, stream) when one stream has a contract and none is dropped."""
+        if len(self.streams) != 1 or self.dropped:
+            return None
+        name, stream = next(iter(self.streams.items()))
+        return _COMPACT + _encoded(name) + _COMPACT_END, stream
+
     def _schema_of_new_stream(self, message: Any, number: int) -> bool:
         """Note a SCHEMA of a stream no contract covers; True when it is to be dropped."""
         name = message.get("stream") if isinstance(message, dict) else None
@@ -311,6 +373,8 @@ class ContractEnforcer(Translator):
         if self.new_streams == "discard_row":
             self.dropped.add(name)
             self._markers = self._markers_for([*self.streams, *self.dropped])
+            self._encoded_dropped = frozenset(_encoded(n) for n in self.dropped)
+            self._only = None
             return True
         return False
 
@@ -319,6 +383,19 @@ class ContractEnforcer(Translator):
         entry = {"contract": None, "line": number, "rules": ["new_stream"]}
         self.quarantine.add(name, {**entry, "action": "discard_row", **_record(message)})
         self.uncontracted[name].discarded += 1
+
+
+def _assembled(lines: list[bytes], replaced: dict[int, bytes]) -> bytes:
+    """``lines`` with ``replaced`` ones swapped (b"": left out), newline-terminated."""
+    out = [replaced.get(i, line) for i, line in enumerate(lines)]
+    out = [line for line in out if line]
+    out.append(b"")
+    return b"\n".join(out) if len(out) > 1 else b""
+
+
+def _encoded(name: str) -> bytes:
+    """A stream name as it sits between the quotes of a compact RECORD line."""
+    return orjson.dumps(name)[1:-1]
 
 
 def _record(message: dict[str, Any]) -> dict[str, Any]:

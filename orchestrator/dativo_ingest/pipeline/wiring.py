@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from dativo_ingest.catalog import Catalog, airbyte_configured_catalog, prepare_catalog
 from dativo_ingest.config import Job
-from dativo_ingest.contracts.enforce import ContractEnforcer
 from dativo_ingest.contracts.quarantine import Quarantine
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.pipeline.relay import BaseRelay, relay_for
@@ -26,6 +25,9 @@ from dativo_ingest.protocol.translate import AirbyteEvents, Translator
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
 from dativo_ingest.state import StoredState
+
+if TYPE_CHECKING:
+    from dativo_ingest.contracts.enforce import ContractEnforcer
 
 
 @dataclass
@@ -141,6 +143,9 @@ def _enforcer(
             f"{tap.name} -> {target.name} is Airbyte -> Airbyte: use a Singer target, or run "
             "without source.assets"
         )
+    # imported here: only runs with contracts pay for the validator (msgspec)
+    from dativo_ingest.contracts.enforce import ContractEnforcer
+
     return ContractEnforcer(job.contracts, quarantine)
 
 
