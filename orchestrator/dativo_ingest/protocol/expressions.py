@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -29,9 +30,23 @@ class EvaluationError(ValueError):
     """An expression failed on a record (a missing property, a wrong type, ...)."""
 
 
+def _fastest_md5() -> Callable[[bytes], Any]:
+    """CPython's own MD5 (on short values about twice as fast as OpenSSL's through
+    ``hashlib``, same digest), or ``hashlib``'s in a Python built without it."""
+    try:
+        builtin: Callable[[bytes], Any] = importlib.import_module("_md5").md5
+    except ImportError:
+        return hashlib.md5
+    return builtin
+
+
+_new_md5 = _fastest_md5()
+
+
 def md5(value: Any) -> str:
     """The hex MD5 of ``str(value)``, as the Singer SDK's stream maps compute it."""
-    return hashlib.md5(str(value).encode()).hexdigest()
+    digest: str = _new_md5(str(value).encode()).hexdigest()
+    return digest
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
