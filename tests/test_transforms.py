@@ -194,3 +194,18 @@ def test_check_validates_transforms(canned, dativo, tmp_path):
     result = dativo("check", write_job(tmp_path, canned, target, transforms=bad_maps), timeout=300)
     assert result.returncode != 0
     assert "transforms[0]" in result.stdout + result.stderr
+
+
+def test_mappers_need_a_singer_target(canned, dativo, tmp_path):
+    target = {
+        "executable": str(PROGRAMS / "fake_airbyte_destination.py"),
+        "protocol": "airbyte",
+        "config": {"destination_path": str(tmp_path / "out")},
+    }
+    job = write_job(tmp_path, canned, target, transforms=[{"executable": FAKE_MAPPER}])
+    result = dativo("run", job)
+    assert result.returncode == 2
+    assert "transforms: mappers write Singer, and fake_airbyte_destination.py reads airbyte" in (
+        result.stderr
+    )
+    assert not (tmp_path / "out").exists()
