@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from dativo_ingest.install import ensure_installed
 from dativo_ingest.protocol.expressions import ExpressionError, compile_expression
-from dativo_ingest.registry import load_registry
 from dativo_ingest.state import open_store
-from tests.conftest import PROGRAMS, SHARED_CONNECTORS
+from tests.conftest import PROGRAMS
 
 CANNED_TAP = str(PROGRAMS / "canned_tap.py")
 
@@ -268,43 +265,6 @@ SDK_MAPS = {  # what the Singer SDK's mapper also accepts (it has no declared ty
         "domain": "email.split('@')[-1].upper()",
     }
 }
-
-
-@pytest.mark.timeout(600)
-def test_the_mapper_connector_and_inline_maps_agree(canned_job, dativo, tmp_path, monkeypatch):
-    """The Hub's meltano-map-transformer, installed by name from the index, by hand on the
-    canned stream, against the same maps inline in `dativo run`."""
-    monkeypatch.setenv("DATIVO_CONNECTORS_DIR", str(SHARED_CONNECTORS))
-    spec = load_registry().resolve("meltano-map-transformer", "meltano")
-    mapper = ensure_installed(spec, tmp_path / "home").executable("meltano-map-transform")
-    config = tmp_path / "mapper.json"
-    config.write_text(json.dumps({"stream_maps": SDK_MAPS}))
-    by_hand = subprocess.run(
-        [str(mapper), "--config", str(config)],
-        input=canned_stream(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout.splitlines()
-
-    job, _ = canned_job(SDK_MAPS, echo=True)
-    result = dativo("run", job)
-    assert result.returncode == 0, result.stderr
-    inline = (tmp_path / "received.singer").read_text().splitlines()
-
-    def shape(lines: list[str]) -> tuple[list[Any], dict[str, Any]]:
-        messages = [json.loads(line) for line in lines]
-        records = [(m["stream"], m["record"]) for m in messages if m["type"] == "RECORD"]
-        schemas = {
-            m["stream"]: (sorted(m["schema"]["properties"]), m["key_properties"])
-            for m in messages
-            if m["type"] == "SCHEMA"
-        }
-        return records, schemas
-
-    assert shape(inline) == shape(by_hand)
-    assert len(shape(inline)[0]) == 9  # four people (one filtered out), five items
 
 
 def test_maps_need_a_singer_pair(tmp_path, dativo):

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -30,9 +30,12 @@ from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolN
 from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
 from dativo_ingest.runtime.options import RuntimeOptions
 
-INLINE_CAPABILITIES = {  # what an unregistered Singer connector is assumed to support
+Role = Literal["source", "target", "mapper"]  # what a connector is to the job
+# what an unregistered Singer connector is assumed to support
+INLINE_CAPABILITIES: dict[str, list[Capability]] = {
     "source": [Capability.CATALOG, Capability.DISCOVER, Capability.STATE],
     "target": [],
+    "mapper": [],
 }
 
 
@@ -48,6 +51,7 @@ class Connector:
     protocol: ProtocolName = DEFAULT_PROTOCOL
     runtime: RuntimeOptions | None = None
     job_file: Path | None = None  # where its config was written, for error messages
+    key: str = ""  # where it sits in the job file: source, target, transforms[0]
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Job:
     definition: JobConfig  # the job file's model; `connector.spec` is a registry entry
     source: Connector
     target: Connector
+    transforms: tuple[Connector, ...]  # mapper connectors between source and target, in order
     catalog: Path | None
     redact: Redactor
     project: Project
@@ -94,8 +99,7 @@ def load_job(
     raw = _read_yaml(file)
     substituted: set[str] = set()
     problems: list[tuple[str, str]] = []
-    for side in ("source", "target"):
-        section = raw.get(side)
+    for side, section in _sections(raw):
         if isinstance(section, dict) and isinstance(section.get("config"), dict):
             try:
                 section["config"] = interpolate(
@@ -120,7 +124,8 @@ def load_job(
         raise JobFileError(str(file), problems)
 
     base = file.resolve().parent
-    if registry is None and (spec.source.connector or spec.target.connector):
+    named = [spec.source, spec.target, *spec.transforms]
+    if registry is None and any(side.connector for side in named):
         try:
             registry = load_registry(file, project.root, project.registry_files)
         except RegistryError as exc:
@@ -128,15 +133,19 @@ def load_job(
     if project.runtime is not None:
         runtime = spec.runtime.over(project.runtime) if spec.runtime else project.runtime
         spec = spec.model_copy(update={"runtime": runtime})
-    source = _connector(spec.source, "source", base, registry, problems)
-    target = _connector(spec.target, "target", base, registry, problems)
-    for side, connector in (("source", source), ("target", target)):
+    source = _connector(spec.source, "source", "source", base, registry, problems)
+    target = _connector(spec.target, "target", "target", base, registry, problems)
+    transforms = [
+        _connector(side, "mapper", f"transforms[{i}]", base, registry, problems)
+        for i, side in enumerate(spec.transforms)
+    ]
+    for connector in (source, target, *transforms):
         if connector is not None and connector.spec is not None:
             # a public catalogue's "required" is derived, not tested: the connector's own
             # --about (checked after install) decides for index entries
             curated = connector.spec.catalogue is None
             settings = registry_settings(connector.spec.settings, with_required=curated)
-            problems += settings_problems(connector.config, settings, f"{side}.config")
+            problems += settings_problems(connector.config, settings, f"{connector.key}.config")
     catalog = None
     if spec.source.catalog is not None:
         catalog = (base / spec.source.catalog).resolve()
@@ -145,15 +154,23 @@ def load_job(
     contracts = load_assets(spec.source.assets, project.root, problems)
     if problems:
         raise JobFileError(str(file), problems)
-    secrets = (
-        (substituted - public)
-        | secret_values(spec.source.config)
-        | secret_values(spec.target.config)
-    )
+    secrets = substituted - public
+    for section in named:
+        secrets |= secret_values(section.config)
     assert source is not None and target is not None  # else a problem was listed
+    mappers = tuple(replace(c, job_file=file) for c in transforms if c is not None)
     source = replace(source, job_file=file)
     target = replace(target, job_file=file)
-    return Job(file, spec, source, target, catalog, Redactor(secrets), project, contracts)
+    return Job(file, spec, source, target, mappers, catalog, Redactor(secrets), project, contracts)
+
+
+def _sections(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(key path, section)`` of every connector in the raw job file."""
+    sections = [("source", raw.get("source")), ("target", raw.get("target"))]
+    transforms = raw.get("transforms")
+    if isinstance(transforms, list):
+        sections += [(f"transforms[{i}]", section) for i, section in enumerate(transforms)]
+    return sections
 
 
 def _read_yaml(file: Path) -> dict[str, Any]:
@@ -175,7 +192,8 @@ def _read_yaml(file: Path) -> dict[str, Any]:
 
 def _connector(
     side_spec: Side,
-    side: str,
+    side: Role,
+    key: str,
     base: Path,
     registry: Registry | None,
     problems: list[tuple[str, str]],
@@ -185,10 +203,10 @@ def _connector(
         try:
             found = registry.resolve(side_spec.connector, side_spec.variant)
         except RegistryError as exc:
-            problems.append((f"{side}.connector", str(exc)))
+            problems.append((f"{key}.connector", str(exc)))
             return None
         if found.type != side:
-            problems.append((f"{side}.connector", f"{found.label} is a {found.type}, not a {side}"))
+            problems.append((f"{key}.connector", f"{found.label} is a {found.type}, not a {side}"))
             return None
         return Connector(
             found.name,
@@ -196,6 +214,7 @@ def _connector(
             spec=found,
             protocol=found.protocol,
             runtime=side_spec.runtime,
+            key=key,
         )
     given = side_spec.executable
     assert given is not None
@@ -204,7 +223,7 @@ def _connector(
         inline = ConnectorSpec(
             name=_package_name(side_spec.pip_url),
             variant="inline",
-            type="source" if side == "source" else "target",
+            type=side,
             engine=protocol,
             protocol=protocol,
             pip_url=side_spec.pip_url,
@@ -212,7 +231,12 @@ def _connector(
             capabilities=INLINE_CAPABILITIES[side],
         )
         return Connector(
-            given, side_spec.config, spec=inline, protocol=protocol, runtime=side_spec.runtime
+            given,
+            side_spec.config,
+            spec=inline,
+            protocol=protocol,
+            runtime=side_spec.runtime,
+            key=key,
         )
     if "/" in given:
         candidate = (base / given).resolve()
@@ -224,7 +248,7 @@ def _connector(
         found_path = shutil.which(given)
         looked = "PATH"
     if found_path is None:
-        problems.append((f"{side}.executable", f"executable {given!r} not found in {looked}"))
+        problems.append((f"{key}.executable", f"executable {given!r} not found in {looked}"))
         return None
     return Connector(
         Path(given).name,
@@ -232,6 +256,7 @@ def _connector(
         executable=Path(found_path),
         protocol=protocol,
         runtime=side_spec.runtime,
+        key=key,
     )
 
 

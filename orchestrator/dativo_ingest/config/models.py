@@ -97,6 +97,11 @@ class TargetSide(Side):
     destination_sync_mode: Literal["append", "overwrite", "append_dedup"] = "append"
 
 
+class TransformSide(Side):
+    """One mapper connector of ``transforms:``, run between the source and the target with
+    its own ``config`` (a Meltano mapping's config, e.g. ``stream_maps``)."""
+
+
 class RetryPolicy(_Strict):
     """``retry:`` of a job: how often, and how long apart, a run that failed for a transient
     reason is started again (``retry: true`` takes these defaults)."""
@@ -115,7 +120,8 @@ class RetryPolicy(_Strict):
 
 
 class JobConfig(_Strict):
-    """A job file: one source piped into one target, with its own state.
+    """A job file: one source piped into one target (through the mapper connectors of
+    ``transforms``, in order), with its own state.
 
     ``timeout`` bounds the whole run; ``idle_timeout`` how long the source may send nothing,
     or the target read nothing, before the run is stopped (seconds, or ``90s``/``15m``/``2h``).
@@ -125,6 +131,7 @@ class JobConfig(_Strict):
     name: Identifier
     source: SourceSide
     target: TargetSide
+    transforms: list[TransformSide] = []
     runtime: RuntimeOptions | None = None
     retry: RetryPolicy | None = None
     timeout: Seconds | None = None

@@ -24,7 +24,7 @@ NATIVE_RUNNER = "dativo-native"
 
 
 def program_for(connector: Connector, side: str, home: Path) -> Program:
-    """The program for ``connector`` on ``side`` (source/target); installs registry and
+    """The program for ``connector`` on ``side`` (source/target/mapper); installs registry and
     ``pip_url`` connectors that are not installed yet, and checks the connector's config
     against the settings its ``--about`` declares (JobFileError, exit 2)."""
     if connector.executable is not None:
@@ -77,7 +77,9 @@ def _check_settings(connector: Connector, side: str, about: dict[str, object]) -
     if not isinstance(settings, dict):
         return
     problems = settings_problems(
-        connector.config, SettingsSpec.from_json_schema(settings), f"{side}.config"
+        connector.config,
+        SettingsSpec.from_json_schema(settings),
+        f"{connector.key or side}.config",
     )
     if problems:
         raise JobFileError(str(connector.job_file or connector.name), problems)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import resource
@@ -10,12 +9,12 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from dativo_ingest.config import Job
+from dativo_ingest.config import Connector, Job
 from dativo_ingest.contracts.quarantine import Quarantine
 from dativo_ingest.contracts.report import contract_summary
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
@@ -23,6 +22,7 @@ from dativo_ingest.install.programs import program_for
 from dativo_ingest.logs import connector_level, get_logger
 from dativo_ingest.logs.runlog import RunLog, prune_logs, retention_days, run_log_path
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
+from dativo_ingest.pipeline.hops import Hop, drain
 from dativo_ingest.pipeline.progress import (
     DEFAULT_PROGRESS_SECONDS,
     PROGRESS_FILE_VARIABLE,
@@ -32,7 +32,6 @@ from dativo_ingest.pipeline.progress import (
     stream_counts,
 )
 from dativo_ingest.pipeline.progress import report as report_progress
-from dativo_ingest.pipeline.relay import CHUNK_SIZE
 from dativo_ingest.pipeline.signals import (
     DEFAULT_GRACE_SECONDS,
     SignalForwarder,
@@ -158,16 +157,19 @@ def _execute(
 ) -> None:
     tap_program = program_for(job.source, "source", options.home)
     target_program = program_for(job.target, "target", options.home)
+    mapper_programs = [program_for(mapper, "mapper", options.home) for mapper in job.transforms]
     stored = None if options.full_refresh else store.get_state(job.state_id)
     if stored is not None:
         log.info("resuming %s from the state saved at %s", job.state_id, stored.updated_at)
     updated = store.get_connector_config(job.state_id, "source")
     if updated is not None:
         log.info("using the config %s updated in an earlier run", job.source.name)
-    target_runtime = effective_runtime(
-        job.target.runtime, job.definition.runtime, target_program.runtime
-    )
-    tap_runtime = effective_runtime(job.source.runtime, job.definition.runtime, tap_program.runtime)
+    tap_runtime = _runtime(job, job.source, tap_program)
+    target_runtime = _runtime(job, job.target, target_program)
+    mapper_runtimes = [
+        _runtime(job, mapper, program)
+        for mapper, program in zip(job.transforms, mapper_programs, strict=True)
+    ]
     env = {
         **os.environ,
         "DATIVO_TENANT_ID": job.definition.tenant_id,
@@ -187,42 +189,61 @@ def _execute(
         quarantine=Quarantine(
             options.home / "quarantine" / job.state_id / record.run_id, record.run_id
         ),
+        mappers=mapper_programs,
     )
 
-    log.info("run %s: %s -> %s", record.run_id, job.source.name, job.target.name)
+    chain = " -> ".join(c.name for c in (job.source, *job.transforms, job.target))
+    log.info("run %s: %s", record.run_id, chain)
     context = {"env": env, "workdir": workdir, "labels": labels}
-    prepare_connector(target_program, target_runtime)
-    prepare_connector(tap_program, tap_runtime)
+    # downstream first: the tap starts last, once everything that reads its output runs
+    launches = [
+        (target_program, wiring.target_args, target_runtime, None),
+        *(
+            (program, args, runtime, None)
+            for program, args, runtime in zip(
+                mapper_programs, wiring.transform_args, mapper_runtimes, strict=True
+            )
+        ),
+        (tap_program, wiring.tap_args, tap_runtime, subprocess.DEVNULL),
+    ]
+    for program, _, runtime, _ in launches:
+        prepare_connector(program, runtime)
     # signals are handled from before the first connector starts: none can end dativo
     # while its connectors run on without it
     with forward_signals([], options.grace_seconds) as signals:
-        target = _start(target_program, wiring.target_args, target_runtime, None, context)
+        target, *mappers, tap = _start_all(launches, context)
+        signals.attach([tap, *mappers, target])
+        _Supervisor(job, store, options, record, tap, mappers, target, wiring, signals).run()
+
+
+def _runtime(job: Job, connector: Connector, program: Program) -> RuntimeOptions:
+    return effective_runtime(connector.runtime, job.definition.runtime, program.runtime)
+
+
+Launchable = tuple[Program, list[Path | str], RuntimeOptions, int | None]
+
+
+def _start_all(launches: Sequence[Launchable], context: dict[str, Any]) -> list[ConnectorProcess]:
+    """Start each program in order; if one cannot start, those already started are stopped."""
+    started: list[ConnectorProcess] = []
+    for program, args, runtime, stdin in launches:
         try:
-            tap = _start(tap_program, wiring.tap_args, tap_runtime, subprocess.DEVNULL, context)
-        except RunFailedError:
-            target.stop(0)
-            raise
-        signals.attach([tap, target])
-        _Supervisor(job, store, options, record, tap, target, wiring, signals).run()
-
-
-def _start(
-    program: Program,
-    args: list[Path | str],
-    runtime: RuntimeOptions,
-    stdin: int | None,
-    context: dict[str, Any],
-) -> ConnectorProcess:
-    try:
-        return start_connector(program, args, runtime, stdin=stdin, **context)
-    except OSError as exc:
-        raise RunFailedError(
-            f"cannot start {program.name}: {exc.strerror or exc}", program.name
-        ) from None
+            started.append(start_connector(program, args, runtime, stdin=stdin, **context))
+        except (OSError, DativoError) as exc:
+            for process in started:
+                process.stop(0)
+            if isinstance(exc, DativoError):
+                raise
+            raise RunFailedError(
+                f"cannot start {program.name}: {exc.strerror or exc}", program.name
+            ) from None
+    return started
 
 
 class _Supervisor:
-    """Drives a started pair of connectors to the end and decides the outcome."""
+    """Drives started connectors to the end and decides the outcome: the tap, relayed into
+    the first of ``downstream`` (the mappers, in order, then the target), each of which is
+    piped into the next by a ``Hop``."""
 
     def __init__(
         self,
@@ -231,6 +252,7 @@ class _Supervisor:
         options: RunOptions,
         record: RunRecord,
         tap: ConnectorProcess,
+        mappers: list[ConnectorProcess],
         target: ConnectorProcess,
         wiring: Wiring,
         signals: SignalForwarder,
@@ -238,8 +260,13 @@ class _Supervisor:
         self.job, self.record, self.options = job, record, options
         self.signals = signals
         self.tap, self.target = tap, target
+        self.mappers = mappers
+        self.downstream = [*mappers, target]
         self.tap_log = StderrTail(tap.name, job.redact, "source")
         self.target_log = StderrTail(target.name, job.redact, "target")
+        self.logs = {p: StderrTail(p.name, job.redact, "transform") for p in mappers}
+        self.logs |= {tap: self.tap_log, target: self.target_log}
+        self.hops = [Hop(a, b) for a, b in zip(mappers, self.downstream[1:], strict=True)]
         self.scanner = wiring.counter
         self.events = wiring.events
         self.enforcer = wiring.enforcer
@@ -252,7 +279,7 @@ class _Supervisor:
             wiring.parse_target_line,
         )
         self.store = store
-        self.relay = wiring.make_relay(tap.stdout.fileno(), target.stdin.fileno())
+        self.relay = wiring.make_relay(tap.stdout.fileno(), self.downstream[0].stdin.fileno())
         reported = wiring.events.source_counts if wiring.events else self.tap_log.records_per_stream
         self.progress = RunProgress(
             lambda: (self.scanner.records, self.relay.bytes_in),
@@ -262,36 +289,44 @@ class _Supervisor:
         )
         self.relay_done = threading.Event()
         self.started = time.monotonic()
-        self.target_quit_early = False
+        self.quit_early: set[ConnectorProcess] = set()  # ended while their input still flowed
+        self.exited_at: dict[ConnectorProcess, float] = {}
         self.stall: Stall | None = None
         self.watchdog = Watchdog(
             Limits(job.definition.timeout, job.definition.idle_timeout),
             self.relay,
-            lambda: (self.tap.returncode is None, self.target.returncode is None),
+            lambda: (
+                self.tap.returncode is None,
+                any(process.returncode is None for process in self.downstream),
+            ),
             self._stalled,
         )
 
     def run(self) -> None:
-        self.tap.monitor()
-        self.target.monitor()
+        processes = [self.tap, *self.downstream]
+        for process in processes:
+            process.monitor()
         readers = [
             _thread(self.confirmed.consume, self.target.stdout),
-            _thread(self.tap_log.consume, self.tap.stderr),
-            _thread(self.target_log.consume, self.target.stderr),
+            *(_thread(self.logs[p].consume, p.stderr) for p in processes),
         ]
-        _thread(self._watch_target)
+        watchers = [_thread(self._watch_downstream, i) for i in range(len(self.downstream))]
+        for hop in self.hops:
+            hop.start()
         self.watchdog.start()
         self.progress.start()
         try:
             self._relay_and_wait()
         finally:
             self.watchdog.done()
-            for process in (self.tap, self.target):
+            for process in processes:
                 if process.returncode is None:
                     process.stop(0)  # after a freeze: the target ends without committing
                 process.kill_leftovers()
-            for reader in readers:
-                reader.join(_JOIN_SECONDS)
+            for thread in (*readers, *watchers):
+                thread.join(_JOIN_SECONDS)
+            for hop in self.hops:
+                hop.join(_JOIN_SECONDS)
             self.progress.stop()
             if self.enforcer is not None:
                 self.enforcer.quarantine.close()
@@ -311,8 +346,8 @@ class _Supervisor:
         self.relay_done.set()
         self.watchdog.relay_finished()
         if self.relay.destination_closed:
-            self.target_quit_early = True
-            _thread(_drain, self.tap.stdout)  # a container's output must flow for it to stop
+            self.quit_early.add(self.downstream[0])
+            _thread(drain, self.tap.stdout)  # a container's output must flow for it to stop
             self.tap.stop(self.options.grace_seconds)
         tap_exit = self.tap.wait()
         dropped = self.relay.finish(source_succeeded=tap_exit == 0)
@@ -322,24 +357,36 @@ class _Supervisor:
                 dropped,
                 self.tap.name,
             )
-        self.target.close_stdin()
-        self.target.wait()
+        self.downstream[0].close_stdin()
+        for process in self.downstream:
+            process.wait()
 
     def _stalled(self, stall: Stall) -> None:
-        """Stop the side that stalled (the source when the run timed out): the other side
-        ends on its own, keeping what it confirmed; anything left is killed after grace."""
+        """Stop the side that stalled (the source when the run timed out; every process
+        after the relay when they stop reading): the rest end on their own, keeping what the
+        target confirmed; anything left is killed after grace."""
         self.stall = stall
-        side = self.target if stall.side == "target" else self.tap
-        log.error("%s; stopping %s", self._stall_message(stall), side.name)
-        side.signal_group(signal.SIGTERM)
-        killer = threading.Timer(self.options.grace_seconds, self._kill_both)
+        stopped = self.downstream if stall.side == "target" else [self.tap]
+        log.error(
+            "%s; stopping %s",
+            self._stall_message(stall),
+            ", ".join(process.name for process in stopped),
+        )
+        for process in stopped:
+            process.signal_group(signal.SIGTERM)
+        killer = threading.Timer(self.options.grace_seconds, self._kill_all)
         killer.daemon = True
         killer.start()
 
-    def _kill_both(self) -> None:
-        for process in (self.tap, self.target):
+    def _kill_all(self) -> None:
+        for process in (self.tap, *self.downstream):
             if process.returncode is None:
                 process.kill_leftovers()
+
+    @property
+    def _downstream_name(self) -> str:
+        """The target's name, or ``mapper | ... | target`` when mappers read the relay."""
+        return " | ".join(process.name for process in self.downstream)
 
     def _stall_message(self, stall: Stall) -> str:
         sent = f"{self.scanner.records:,} records ({human_bytes(self.relay.bytes_in)})"
@@ -355,17 +402,21 @@ class _Supervisor:
             if confirmed is not None
             else "it had confirmed no state"
         )
-        return f"{self.target.name} stalled: {stall.what}; {last}; {self.tap.name} sent {sent}"
+        return f"{self._downstream_name} stalled: {stall.what}; {last}; {self.tap.name} sent {sent}"
 
     def _stop_tracking_source_states(self) -> None:
         """The target confirms states itself, so the tap's last STATE will not be needed."""
         self.scanner.track_states = False
 
-    def _watch_target(self) -> None:
-        """Stop the tap if the target exits while the relay still runs (the tap may be idle)."""
-        self.target.wait()
-        if not self.relay_done.is_set():
-            self.target_quit_early = True
+    def _watch_downstream(self, index: int) -> None:
+        """Note when ``downstream[index]`` exits; if its input still flowed, it quit early,
+        and the tap is stopped (it may be idle, and nothing would end it)."""
+        process = self.downstream[index]
+        process.wait()
+        self.exited_at[process] = time.monotonic()
+        fed = self.relay_done if index == 0 else self.hops[index - 1].done
+        if not fed.is_set():
+            self.quit_early.add(process)
             self.tap.stop(self.options.grace_seconds)
 
     def _record_figures(self) -> None:
@@ -373,14 +424,17 @@ class _Supervisor:
         record.source_exit, record.target_exit = self.tap.returncode, self.target.returncode
         record.records, record.bytes = self.scanner.records, self.relay.bytes_in
         record.states_saved = self.confirmed.saved
+        sides = [("source", self.tap), ("target", self.target)]
+        sides += [(f"transforms[{i}]", process) for i, process in enumerate(self.mappers)]
         record.resources = {
             side: {
                 "connector": process.name,
                 "peak_rss_bytes": usage.peak_rss_bytes,
                 "cpu_s": usage.cpu_seconds and round(usage.cpu_seconds, 3),
                 "exit_reason": process.exit_reason(),
+                **({"exit_code": process.returncode} if side.startswith("transforms") else {}),
             }
-            for side, process in (("source", self.tap), ("target", self.target))
+            for side, process in sides
             for usage in (process.resources(),)
         }
         record.streams = stream_counts(self.scanner, self.tap_log.records_per_stream)
@@ -410,12 +464,11 @@ class _Supervisor:
         if self.confirmed.error is not None:
             raise self.confirmed.error
         if self.stall is not None:
-            side = self.target if self.stall.side == "target" else self.tap
-            logs = self.target_log if side is self.target else self.tap_log
-            transient = None if self.stall.side == "run" else f"{side.name} stalled"
-            raise RunFailedError(
-                f"{self._stall_message(self.stall)}\n{logs.report()}", side.name, transient
-            )
+            stalled = self.downstream if self.stall.side == "target" else [self.tap]
+            name = " | ".join(process.name for process in stalled)
+            transient = None if self.stall.side == "run" else f"{name} stalled"
+            reports = "\n".join(self.logs[process].report() for process in stalled)
+            raise RunFailedError(f"{self._stall_message(self.stall)}\n{reports}", name, transient)
         if self.events is not None and self.events.errors:
             message, failure_type = self.events.errors[0]
             retryable = failure_type == "transient_error"
@@ -426,16 +479,15 @@ class _Supervisor:
                 self.tap.name,
                 f"{self.tap.name} reported a transient_error" if retryable else None,
             )
-        tap_exit, target_exit = self.tap.returncode, self.target.returncode
-        if target_exit != 0 or self.target_quit_early:
-            self._fail(
-                self.target,
-                self.target_log,
-                target_exit,
-                "exited before reading the whole stream" if target_exit == 0 else "",
-            )
-        if tap_exit != 0:
-            self._fail(self.tap, self.tap_log, tap_exit, "")
+        self.quit_early.update(hop.downstream for hop in self.hops if hop.downstream_closed)
+        failed = [p for p in self.downstream if p.returncode != 0 or p in self.quit_early]
+        if failed:  # the first to end: the others ended because it did
+            first = min(failed, key=lambda p: self.exited_at.get(p, float("inf")))
+            code = first.returncode
+            why = "exited before reading the whole stream" if code == 0 else ""
+            self._fail(first, self.logs[first], code, why)
+        if self.tap.returncode != 0:
+            self._fail(self.tap, self.tap_log, self.tap.returncode, "")
 
     def _fail(
         self, process: ConnectorProcess, logs: StderrTail, code: int | None, why: str
@@ -496,14 +548,7 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _drain(stream: IO[bytes]) -> None:
-    """Read ``stream`` to its end, discarding what comes."""
-    with contextlib.suppress(OSError, ValueError):
-        while os.read(stream.fileno(), CHUNK_SIZE):
-            pass
-
-
-def _thread(target: Callable[..., None], *args: IO[bytes]) -> threading.Thread:
+def _thread(target: Callable[..., None], *args: object) -> threading.Thread:
     thread = threading.Thread(target=target, args=args, daemon=True)
     thread.start()
     return thread

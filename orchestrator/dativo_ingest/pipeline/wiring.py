@@ -3,7 +3,7 @@ translating), and how the destination's stdout is read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ class Wiring:
 
     tap_args: list[str | Path]
     target_args: list[str | Path]
+    transform_args: list[list[str | Path]]  # each mapper's, in order
     counter: StreamCounter
     make_relay: Callable[[int, int], BaseRelay]
     parse_target_line: Callable[[bytes], Any]
@@ -55,12 +56,14 @@ def wire(
     full_refresh: bool,
     refresh_catalog: bool,
     quarantine: Quarantine,
+    mappers: Sequence[Program] = (),
 ) -> Wiring:
-    """Command lines and relay for ``tap`` -> ``target``, writing their files to ``workdir``;
-    records a contract discards go to ``quarantine``."""
+    """Command lines and relay for ``tap`` -> ``mappers`` -> ``target``, writing their files
+    to ``workdir``; records a contract discards go to ``quarantine``."""
     source, destination = adapter_for(tap.protocol), adapter_for(target.protocol)
     maps = _stream_maps(job, tap, target)
     enforcer = _enforcer(job, tap, target, quarantine)
+    transform_args = _transform_args(job, mappers, target, workdir)
     config_file = write_private(workdir / "source-config.json", orjson.dumps(source_config))
     target_config = write_private(workdir / "target-config.json", orjson.dumps(job.target.config))
     catalog = prepare_catalog(job, tap, config_file, launch=tap_launch, refresh=refresh_catalog)
@@ -111,6 +114,7 @@ def wire(
     return Wiring(
         tap_args,
         target_args,
+        transform_args,
         handler,
         make_relay,
         parse,
@@ -147,6 +151,29 @@ def _enforcer(
     from dativo_ingest.contracts.enforce import ContractEnforcer
 
     return ContractEnforcer(job.contracts, quarantine)
+
+
+def _transform_args(
+    job: Job, mappers: Sequence[Program], target: Program, workdir: Path
+) -> list[list[str | Path]]:
+    """Each mapper's command line (``--config FILE``, as a Singer target's); mappers read and
+    write Singer, so the stream reaching them (and the target after them) must be Singer."""
+    problems = [
+        f"transforms[{i}]: {mapper.name} speaks {mapper.protocol}; a mapper must speak singer"
+        for i, mapper in enumerate(mappers)
+        if mapper.protocol != "singer"
+    ]
+    if mappers and target.protocol != "singer":
+        problems.append(
+            f"transforms: mappers write Singer, and {target.name} reads {target.protocol}"
+        )
+    if problems:
+        raise ConfigurationError(f"{job.file}: " + "; ".join(problems))
+    singer = adapter_for("singer")
+    return [
+        singer.write_args(_write(workdir / f"transform-{i}-config.json", c.config), None)
+        for i, c in enumerate(job.transforms)
+    ]
 
 
 def _write(path: Path, document: Any) -> Path:

@@ -14,6 +14,7 @@ undecoded; only lines that name a mapped stream are decoded and rewritten.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from dativo_ingest.protocol.expressions import (
     FAILURES,
     Evaluate,
     ExpressionError,
+    Generator,
     bare_name,
     compile_unchecked,
     failure,
@@ -99,6 +101,29 @@ class StreamMap:
         for prop, value in zip(self.computed, values, strict=True):
             out[prop.name] = value
         return out
+
+    def fast_record(self) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        """``record`` as one function generated for this map: no per-record dispatch, and a
+        failing expression raises its bare exception (then ``record`` names the failure).
+        Every value is computed before the record is changed, so it is intact on failure."""
+        generator = Generator(checked=False)
+        body = []
+        if self.keep is not None:
+            body.append(f"if not {generator.source(self.filter_text)}: return None")
+        for i, prop in enumerate(self.computed):
+            generator.reads_current = False
+            value = generator.source(prop.expression)
+            if generator.reads_current:
+                body.append(f"s = r.get({generator.namespace_name(prop.name)})")
+            body.append(f"v{i} = {value}")
+        body.append("o = {}" if self.drop_others else "o = r")
+        body += [f"o.pop({generator.namespace_name(name)}, None)" for name in self.dropped]
+        body += [
+            f"o[{generator.namespace_name(prop.name)}] = v{i}"
+            for i, prop in enumerate(self.computed)
+        ]
+        source = "def map_record(r):\n" + "".join(f"    {line}\n" for line in body)
+        return generator.function(source + "    return o\n", "map_record")
 
     def _failed(self, key: str, text: str, line: int, exc: Exception) -> StreamMapError:
         where = f"stream_maps.{self.stream}.{key}"
@@ -241,9 +266,28 @@ def _declared_type(value: Any, where: str, problems: list[tuple[str, str]]) -> A
     return None
 
 
+_COMPACT_RECORD = b'{"type":"RECORD","stream":"'
+_NAME_START = len(_COMPACT_RECORD)
+
+
+@dataclass(frozen=True)
+class _Compact:
+    """How a mapped stream's compact RECORD lines are rewritten."""
+
+    head: bytes  # ``{"type":"RECORD","stream":S,"record":`` as the source writes it
+    stream_map: StreamMap
+    apply: Callable[[dict[str, Any]], dict[str, Any] | None]  # its fast_record
+    new_head: bytes  # the head to write, with the stream's alias
+
+
 class StreamMapper(Translator):
     """Singer -> Singer: applies ``maps`` to the streams they name; other lines pass as they
-    came, without being decoded."""
+    came, without being decoded.
+
+    A RECORD written ``{"type":"RECORD","stream":S,"record":R}`` (as singer-sdk and most taps
+    write it) of a mapped stream is found by its stream name's bytes, only R is decoded, and
+    the map's generated function rewrites it; any other line naming a mapped stream is
+    decoded whole."""
 
     def __init__(self, maps: dict[str, StreamMap]) -> None:
         super().__init__()
@@ -253,11 +297,16 @@ class StreamMapper(Translator):
         self._markers = tuple(
             b'"stream"' + sep + orjson.dumps(name) for name in maps for sep in (b":", b": ")
         )
-        self._compact = [  # (compact RECORD head, its map, the head to write)
-            (_record_head(name), stream_map, _record_head(stream_map.name))
+        self._compact = {  # the stream name's bytes between its quotes -> how to rewrite
+            orjson.dumps(name)[1:-1]: _Compact(
+                _record_head(name),
+                stream_map,
+                stream_map.fast_record(),
+                _record_head(stream_map.name),
+            )
             for name, stream_map in maps.items()
             if not stream_map.drop_stream
-        ]
+        }
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -265,52 +314,56 @@ class StreamMapper(Translator):
         return {}
 
     def translate(self, lines: list[bytes]) -> bytes:
-        out = []
-        markers = self._markers
-        for line in lines:
-            self.line += 1
-            if not line:
-                continue
-            if not any(marker in line for marker in markers):
-                if _RECORD_MARKERS[0] in line or _RECORD_MARKERS[1] in line:
-                    self.records += 1
-                elif self.track_states and _STATE_MARKER in line:
-                    self._state(line)
-                out.append(line)
-                continue
-            mapped = self._compact_record(line)
-            if mapped is None:
-                mapped = self._mapped(orjson.loads(line), line)
-            if mapped:
-                out.append(mapped)
-        out.append(b"")
+        out: list[bytes] = []
+        append, loads, dumps, compact = out.append, orjson.loads, orjson.dumps, self._compact
+        records = 0
+        for number, line in enumerate(lines, self.line + 1):
+            if line.startswith(_COMPACT_RECORD):
+                rewrite = compact.get(line[_NAME_START : line.find(b'"', _NAME_START)])
+                if rewrite is not None and line.startswith(rewrite.head) and line[-1] == 125:
+                    try:
+                        record = loads(line[len(rewrite.head) : -1])
+                    except orjson.JSONDecodeError:  # more keys after the record
+                        record = None
+                    if type(record) is dict:
+                        try:
+                            mapped = rewrite.apply(record)
+                        except FAILURES:
+                            rewrite.stream_map.record(record, number)  # raises, naming it
+                            raise
+                        if mapped is None:
+                            self.filtered += 1
+                        else:
+                            records += 1
+                            append(rewrite.new_head + dumps(mapped) + b"}")
+                        continue
+            other = self._other(line, number)
+            if other:
+                append(other)
+        self.line += len(lines)
+        self.records += records
+        append(b"")
         return b"\n".join(out)
 
-    def _compact_record(self, line: bytes) -> bytes | None:
-        """A RECORD written ``{"type":"RECORD","stream":S,"record":R}`` mapped with only R
-        decoded (b"" when filtered out); None for any other line."""
-        for head, stream_map, new_head in self._compact:
-            if line.startswith(head) and line.endswith(b"}"):
-                try:
-                    record = orjson.loads(line[len(head) : -1])
-                except orjson.JSONDecodeError:  # more keys after the record: decode it all
-                    return None
-                if not isinstance(record, dict):
-                    return None
-                mapped = stream_map.record(record, self.line)
-                if mapped is None:
-                    self.filtered += 1
-                    return b""
+    def _other(self, line: bytes, number: int) -> bytes:
+        """Any line but a mapped stream's compact RECORD: as it came when it names no mapped
+        stream (counted, its STATE kept), else decoded and mapped; b"" when dropped."""
+        if not line:
+            return line
+        if not any(marker in line for marker in self._markers):
+            if _RECORD_MARKERS[0] in line or _RECORD_MARKERS[1] in line:
                 self.records += 1
-                return new_head + orjson.dumps(mapped) + b"}"
-        return None
+            elif self.track_states and _STATE_MARKER in line:
+                self._state(line)
+            return line
+        return self._mapped(orjson.loads(line), line, number)
 
     def _state(self, line: bytes) -> None:
         message = orjson.loads(line)
         if isinstance(message, dict) and message.get("type") == "STATE":
             self.last_state = message.get("value")
 
-    def _mapped(self, message: dict[str, Any], line: bytes) -> bytes:
+    def _mapped(self, message: dict[str, Any], line: bytes, number: int) -> bytes:
         """The rewritten line, or b"" when the message is dropped."""
         kind = message.get("type")
         stream_map = self.maps.get(message.get("stream"))  # type: ignore[arg-type]
@@ -323,7 +376,7 @@ class StreamMapper(Translator):
         if stream_map.drop_stream:
             return b""
         if kind == "RECORD":
-            record = stream_map.record(message["record"], self.line)
+            record = stream_map.record(message["record"], number)
             if record is None:
                 self.filtered += 1
                 return b""
@@ -333,7 +386,7 @@ class StreamMapper(Translator):
             message = stream_map.schema(message)
         elif kind == "BATCH":
             raise StreamMapError(
-                f"stream_maps.{stream_map.stream}: a BATCH message (line {self.line}) "
+                f"stream_maps.{stream_map.stream}: a BATCH message (line {number}) "
                 "cannot be mapped: turn batch messages off in the tap"
             )
         message["stream"] = stream_map.name
