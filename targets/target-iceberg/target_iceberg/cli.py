@@ -52,8 +52,17 @@ def _run(settings: Settings, lines: t.BinaryIO) -> str:
     gc.freeze()
     target = Target(settings, catalog, sys.stdout.buffer, sys.stderr)
     _guarded(target.consume, lines)
+    for stream in target.streams.values():
+        if stream.progress.skipping:
+            target.warn(
+                f"stream {stream.name!r}: the input ended after {stream.progress.received} "
+                f"records, before the {stream.progress.skip} the load had committed from the "
+                "same point: the source sent fewer records than before"
+            )
     written = target.records_committed - target.skipped
     skipped = f", {target.skipped} skipped as already committed" if target.skipped else ""
+    if target.held:
+        skipped += f", {target.held} STATEs held back while skipping"
     return (
         f"{written} records in {target.flushes} commits to namespace {settings.namespace!r} "
         f"(run {settings.run_id}{skipped})"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dativo_connector_kit.target import SchemaError
 from dativo_connector_kit.target import Target as KitTarget
-from target_iceberg.ledger import Progress
+from target_iceberg.ledger import Progress, point_of
 from target_iceberg.tables import arrow_schema, open_table, spec_of
 from target_iceberg.writes import write
 from target_parquet.columns import Column, columns_from_schema
@@ -49,7 +49,10 @@ class Target(KitTarget[Stream]):
         self._settings = settings
         self._catalog = catalog
         self.flushes = 0  # commits of a stream's batch to its table
-        self.skipped = 0  # records an earlier attempt of the run had committed
+        self.skipped = 0  # records an earlier run of the load had committed
+        self.held = 0  # STATEs not echoed: their place in what is skipped is not marked
+        self._points = [settings.resume_point]  # the run's points, in order (see ``ledger``)
+        self._next_point: tuple[str, dict[str, int]] | None = None  # the STATE to echo next
 
     def open_stream(self, number: int, schema: Schema) -> Stream:
         """The stream's columns and table (created, or evolved to the new columns)."""
@@ -72,11 +75,15 @@ class Target(KitTarget[Stream]):
             partitions,
         )
         self._check_spec(name, table, partitions)
-        progress = previous.progress if previous else Progress.of(table, self._settings.run_id)
-        if progress.committed and not previous:
+        settings = self._settings
+        progress = previous.progress if previous else Progress.of(
+            table, settings.load_id, settings.run_id, settings.resume_point, self._points
+        )
+        if progress.skip and not previous:
             self.warn(
-                f"stream {name!r}: run {self._settings.run_id} already committed "
-                f"{progress.committed} records to {'.'.join(table.name())}; skipping them"
+                f"stream {name!r}: load {settings.load_id} already committed the next "
+                f"{progress.skip} records (after {settings.resume_point}) to "
+                f"{'.'.join(table.name())}; skipping them"
             )
         converter = BatchConverter(
             name,
@@ -92,7 +99,7 @@ class Target(KitTarget[Stream]):
         """Buffer the record until the commit (unless an earlier attempt committed it)."""
         progress = stream.progress
         progress.received += 1
-        if progress.received > progress.committed:
+        if progress.received > progress.skip:
             stream.rows.append(message["record"])
         else:
             self.skipped += 1
@@ -106,13 +113,36 @@ class Target(KitTarget[Stream]):
             data = stream.converter.table(rows)
             del rows  # the records' Python objects are no longer needed
             progress = stream.progress
-            marks = progress.marks(self._settings.run_id)
+            marks = progress.marks(self._settings.load_id, self._settings.run_id)
             method = self._settings.load_method
-            if method == "overwrite" and progress.batches:
-                method = "append"  # the run's first flush replaced the rows already
+            if method == "overwrite" and (progress.batches or progress.skip):
+                method = "append"  # this run's (or the crashed one's) first flush replaced them
             stream.table = write(stream.table, method, data, stream.key_properties, marks)
             progress.committed_through()
             self.flushes += 1
+
+    def commit(self) -> None:
+        """Mark the STATE about to be echoed as a point of every stream, then commit."""
+        if self._next_point is not None:
+            (point, counts), self._next_point = self._next_point, None
+            if point != self._points[-1]:
+                self._points.append(point)
+            for name, stream in self.streams.items():
+                stream.progress.mark(point, counts.get(name, 0))
+        super().commit()
+
+    def _on_state(self, number: int, message: Message) -> None:
+        """Note the STATE's point and each stream's count at it; while a stream skips what
+        the table holds, hold back a STATE no earlier run marked (its place is unknown)."""
+        if "value" in message:  # else the loop reports the bad message
+            point = point_of(message["value"])
+            skipping = [s.progress for s in self.streams.values() if s.progress.skipping]
+            if any(point not in progress.known for progress in skipping):
+                self.held += 1
+                return
+            counts = {name: stream.progress.received for name, stream in self.streams.items()}
+            self._next_point = point, counts
+        super()._on_state(number, message)
 
     def _check_spec(self, name: str, table: Table, partitions: tuple[PartitionField, ...]):
         """Warn (once) when an existing table is partitioned otherwise than configured."""
