@@ -41,12 +41,12 @@ import pyarrow as pa
 import target_parquet_bench as tpb
 
 REPO = tpb.REPO
-OURS = REPO / ".connectors" / "target-iceberg" / "bin" / "target-iceberg"
+OURS = REPO / ".connectors" / "bin" / "target-iceberg"
 PARQUET = tpb.OURS
 RESULTS = REPO / "bench" / "results" / "target-iceberg.md"
 RATE_TARGET = 150_000  # records per second, ours
 RATIO_TARGET = 1.5  # ours' wall time over target-parquet's, at most
-BATCH = 100_000  # the default batch_size_rows
+BATCH = 500_000  # the default batch_size_rows
 
 
 def run_iceberg(stdin: Path, work: Path) -> tuple[tpb.Run, Path]:

@@ -8,9 +8,10 @@ Every snapshot the target commits carries, in its summary:
 | `dativo.run_id` | the process's run (setting `run_id`, `$DATIVO_RUN_ID` under dativo) |
 | `dativo.batch` | the flush's sequence number for this table within the run: 1, 2, ... |
 | `dativo.records` | records of the stream the run had received when the flush was taken |
-| `dativo.points` | JSON `{point: records of the stream received before it}` for the points of the run since the table's previous flush of the run |
+| `dativo.points` | JSON `{point: records of the stream received before it}` (see below) |
 
-A *point* is a place in the input a later run can resume from: the run's resume point
+`dativo.points` holds the run's points since its previous flush of the table. A *point* is a
+place in the input a later run can resume from: the run's resume point
 (`$DATIVO_RESUME_POINT`: `start`, or `state:<sha256>` of the stored state the source resumes
 from) and every STATE the target echoes (`state:<sha256>` of its value, see ``point_of``). A
 run resuming from point P skips, per stream, the records the load already committed after P:

@@ -111,6 +111,10 @@ SCHEMA: dict[str, t.Any] = {
         },
         "aws_region": {"type": "string", "description": "S3 region, e.g. `eu-west-1`."},
         **BATCH_SETTINGS,
+        # larger batches than the kit's: fewer snapshots and data files; a batch is held as
+        # Arrow (see ``target.CHUNK_ROWS``), about the size of its input
+        "batch_size_rows": {**BATCH_SETTINGS["batch_size_rows"], "default": 500_000},
+        "batch_size_bytes": {**BATCH_SETTINGS["batch_size_bytes"], "default": 128_000_000},
     },
     "required": ["warehouse"],
     "additionalProperties": False,

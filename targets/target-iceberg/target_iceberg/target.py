@@ -6,6 +6,8 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from dativo_connector_kit.target import SchemaError
 from dativo_connector_kit.target import Target as KitTarget
 from target_iceberg.ledger import Progress, point_of
@@ -22,9 +24,16 @@ if t.TYPE_CHECKING:
     from target_iceberg.settings import PartitionField, Settings
 
 
+# Records of a stream converted to Arrow at a time: a batch is held as compact Arrow chunks
+# plus at most this many records as Python objects (ten times the size), so a large batch,
+# which makes few and large data files, still takes little memory.
+CHUNK_ROWS = 20_000
+
+
 @dataclass
 class Stream:
-    """A stream's table, schema, converter and the records buffered since the last commit."""
+    """A stream's table, schema, converter and the records buffered since the last commit:
+    Arrow ``chunks``, then the ``rows`` not converted yet."""
 
     name: str
     table: Table
@@ -33,6 +42,21 @@ class Stream:
     converter: BatchConverter
     progress: Progress
     rows: list[dict[str, t.Any]] = field(default_factory=list)
+    chunks: list[pa.Table] = field(default_factory=list)
+
+    def stage(self) -> None:
+        """Convert the buffered records to an Arrow chunk (a misfit raises ``RecordError``)."""
+        self.chunks.append(self.converter.table(self.rows))
+        self.rows = []
+
+    def take(self) -> pa.Table | None:
+        """The batch as one Arrow table (None when empty), leaving the buffer empty."""
+        if self.rows:
+            self.stage()
+        chunks, self.chunks = self.chunks, []
+        if not chunks:
+            return None
+        return chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks)
 
 
 class Target(KitTarget[Stream]):
@@ -65,7 +89,7 @@ class Target(KitTarget[Stream]):
         previous = self.streams.get(name)
         if previous and previous.columns == columns and previous.key_properties == keys:
             return previous
-        if previous and previous.rows:
+        if previous and (previous.rows or previous.chunks):
             self.commit()
         partitions = self._settings.partitions_for(name)
         table = open_table(
@@ -76,8 +100,12 @@ class Target(KitTarget[Stream]):
         )
         self._check_spec(name, table, partitions)
         settings = self._settings
-        progress = previous.progress if previous else Progress.of(
-            table, settings.load_id, settings.run_id, settings.resume_point, self._points
+        progress = (
+            previous.progress
+            if previous
+            else Progress.of(
+                table, settings.load_id, settings.run_id, settings.resume_point, self._points
+            )
         )
         if progress.skip and not previous:
             self.warn(
@@ -96,22 +124,27 @@ class Target(KitTarget[Stream]):
         return Stream(name, table, columns, keys, converter, progress)
 
     def write_record(self, number: int, stream: Stream, message: Message, line: bytes) -> None:
-        """Buffer the record until the commit (unless an earlier attempt committed it)."""
+        """Buffer the record (declared decimals with the digits received) until the commit,
+        unless an earlier run of the load committed it."""
         progress = stream.progress
         progress.received += 1
-        if progress.received > progress.skip:
-            stream.rows.append(message["record"])
-        else:
+        if progress.received <= progress.skip:
             self.skipped += 1
+            return
+        record = message["record"]
+        if (decimals := stream.converter.decimals) is not None:
+            record = decimals.exact(line, record)
+        rows = stream.rows
+        rows.append(record)
+        if len(rows) >= CHUNK_ROWS:
+            stream.stage()
 
     def commit_batch(self) -> None:
         """Commit each stream's buffered records as one transaction on its table."""
         for stream in self.streams.values():
-            if not stream.rows:
+            data = stream.take()
+            if data is None:
                 continue
-            rows, stream.rows = stream.rows, []
-            data = stream.converter.table(rows)
-            del rows  # the records' Python objects are no longer needed
             progress = stream.progress
             marks = progress.marks(self._settings.load_id, self._settings.run_id)
             method = self._settings.load_method
