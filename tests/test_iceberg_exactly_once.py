@@ -134,3 +134,27 @@ def test_killed_between_commit_and_state_store_then_rerun_lands_every_record_onc
     assert f"{len(first) - behind} skipped as already committed" in run_log
     assert sorted(committed_ids(warehouse)) == list(range(1, RECORDS + 1))
     assert stored(home) == {"bookmarks": {"items": {"last_id": RECORDS}}}
+
+
+def test_full_refresh_is_a_new_load_and_a_completed_run_is_resumed_without_skips(
+    tmp_path, home, env
+):
+    """After a run that ended well, the next one skips nothing; --full-refresh is a new load
+    (``refresh:<run id>``), so with append it lands every record again."""
+    warehouse = tmp_path / "warehouse"
+    target = {"warehouse": str(warehouse)}
+    job = write_job(tmp_path, {"until": 300, "state_every": 100}, target)
+
+    def dativo(*extra: str) -> None:
+        result = subprocess.run(
+            [DATIVO, "run", str(job), *extra], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert result.returncode == 0, result.stderr
+
+    dativo()
+    dativo()  # resumes from last_id 300: the tap sends nothing new
+    assert sorted(committed_ids(warehouse)) == list(range(1, 301))
+    dativo("--full-refresh")
+    assert sorted(committed_ids(warehouse)) == sorted(list(range(1, 301)) * 2)
+    run_logs = [path.read_text() for path in (home / "logs" / "acme" / "job").glob("*.log")]
+    assert not [log for log in run_logs if "skipped as already committed" in log]
