@@ -5,6 +5,7 @@ SIGKILL after target-iceberg committed a batch but before dativo stored the STAT
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
 import subprocess
@@ -34,6 +35,14 @@ def write_job(tmp_path: Path, source: dict, target: dict) -> Path:
     path = tmp_path / "job.yaml"
     path.write_text(yaml.safe_dump(job))
     return path
+
+
+def command_of(process: psutil.Process) -> str:
+    """The process's command line ("" once it has ended)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def stored(home: Path) -> object:
@@ -96,16 +105,18 @@ def test_killed_between_commit_and_state_store_then_rerun_lands_every_record_onc
         blocker.execute("BEGIN EXCLUSIVE")
         wait_for(lambda: len(committed_ids(warehouse)) >= 1000, 60, 0.2)
         children = psutil.Process(run.pid).children(recursive=True)
-        taps = [child for child in children if "fake_tap" in " ".join(child.cmdline())]
+        taps = [child for child in children if "fake_tap" in command_of(child)]
         if killed == "dativo":
             run.send_signal(signal.SIGKILL)  # dies between the commit and the state store
             run.communicate(timeout=30)
             for tap in taps:  # it sleeps on; the target commits what it read
-                tap.kill()
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    tap.kill()
         else:  # the whole machine goes: the target commits nothing more either
             run.send_signal(signal.SIGKILL)
             for process in children:
-                process.kill()
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    process.kill()
         blocker.execute("ROLLBACK")
         blocker.close()
         run.communicate(timeout=120)
