@@ -105,3 +105,20 @@ def test_another_job_writing_the_same_table_is_another_load(iceberg, load, monke
     load(None, "b")
     assert iceberg.run(stream).returncode == 0
     assert sorted(row["id"] for row in iceberg.rows()) == [1, 1, 2, 2]
+
+
+def test_a_source_sending_fewer_records_than_the_table_holds_is_reported(iceberg, load):
+    """A rerun whose input ends inside what the load committed (the source changed) writes
+    nothing, echoes no STATE it cannot place and says so."""
+    load(None, "a")
+    first = iceberg.encode(iceberg.schema(), *records(iceberg, 1, 4), iceberg.state(4))
+    assert iceberg.run(first).returncode == 0
+    load(None, "b")  # as if the state of run a was never stored
+    second = iceberg.encode(iceberg.schema(), *records(iceberg, 1, 2), iceberg.state(2))
+    result = iceberg.run(second)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"the input ended after 2 records, before the 4 the load had committed" in (
+        result.stderr
+    )
+    assert iceberg.echoed(result) == []
+    assert sorted(row["id"] for row in iceberg.rows()) == [1, 2, 3, 4]
