@@ -2,22 +2,22 @@
 
 Both read the same cached Singer stream (bench/programs/gen_stream.py: stream ``events``,
 1,000,000 records by default, a STATE every 10,000) as ``target --config c.json < stream``, with
-default settings (batches of 100,000 records; ours into a fresh local warehouse with its default
+default settings (ours: batches of 500,000 records, into a fresh local warehouse with its default
 SQLite catalog). Rounds alternate the arms' order; figures are medians; CPU is user + system of
 the target process, peak RSS its ``ru_maxrss``. A third arm runs ours on a smaller stream
-(``--small-records``): equal peak RSS at both sizes shows memory bounded by the batch policy,
-not by the stream.
+(``--small-records``, one full batch by default): equal peak RSS at both sizes shows memory
+bounded by the batch policy, not by the stream.
 
 No community Singer Iceberg target is in the PyPI package list this project can install from
 (searched for "iceberg" among Singer/Meltano targets), so there is no peer arm.
 
 Every run is checked. Ours: the table is read back with pyiceberg (in a separate process) and
 compared row for row with the generator (target-parquet's bench check), and its snapshots
-counted: one per flush, marked with batches 1..N and the record counts 100,000, 200,000, ...
+counted: one per flush, marked with batches 1..N and the record counts 500,000, 1,000,000.
 target-parquet: its files are read back by the same check. Both must echo the final state last.
 
 Usage: .venv/bin/python bench/target_iceberg_bench.py [--records 1000000] [--rounds 3]
-       [--small-records 300000] [--out bench/results/target-iceberg.md] [--check]
+       [--small-records 500000] [--out bench/results/target-iceberg.md] [--check]
 Needs `make setup` (.connectors/target-iceberg and .connectors/target-parquet). Progress goes to
 stderr; the Markdown result to stdout and to --out.
 """
@@ -41,12 +41,12 @@ import pyarrow as pa
 import target_parquet_bench as tpb
 
 REPO = tpb.REPO
-OURS = REPO / ".connectors" / "target-iceberg" / "bin" / "target-iceberg"
+OURS = REPO / ".connectors" / "bin" / "target-iceberg"
 PARQUET = tpb.OURS
 RESULTS = REPO / "bench" / "results" / "target-iceberg.md"
 RATE_TARGET = 150_000  # records per second, ours
 RATIO_TARGET = 1.5  # ours' wall time over target-parquet's, at most
-BATCH = 100_000  # the default batch_size_rows
+BATCH = 500_000  # the default batch_size_rows
 
 
 def run_iceberg(stdin: Path, work: Path) -> tuple[tpb.Run, Path]:
@@ -139,7 +139,8 @@ def report(args: argparse.Namespace, load: dict[str, tpb.Timings]) -> tuple[str,
         "",
         f"Input: `bench/data/events-{tpb.DATA_FORMAT}-{args.records}.singer` (a STATE every "
         "10,000 records), `target --config c.json < stream`, default settings (batches of "
-        "100,000; ours: a local warehouse, SQLite catalog, append). Every run checked: "
+        "100,000 for target-parquet, 500,000 for ours; ours: a local warehouse, SQLite "
+        "catalog, append). Every run checked: "
         "rows read back (pyiceberg / pyarrow) and compared with the generator; ours: one "
         "snapshot per flush with its batch and record marks; final state echoed last.",
         "",
@@ -175,7 +176,7 @@ def report(args: argparse.Namespace, load: dict[str, tpb.Timings]) -> tuple[str,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--small-records", type=int, default=300_000)
+    parser.add_argument("--small-records", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown result file")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")

@@ -51,9 +51,9 @@ from dativo_ingest.runtime import (
 )
 from dativo_ingest.runtime.options import RuntimeOptions, effective_runtime
 from dativo_ingest.runtime.program import Program
-from dativo_ingest.state import RunRecord, StateStore
+from dativo_ingest.state import RunRecord, StateStore, StoredState
 from dativo_ingest.state.locks import worker_name
-from dativo_ingest.state.store import new_run_id, utc_now
+from dativo_ingest.state.store import new_run_id, state_point, utc_now
 
 log = get_logger(__name__)
 _JOIN_SECONDS = 5.0
@@ -174,6 +174,11 @@ def _execute(
         **os.environ,
         "DATIVO_TENANT_ID": job.definition.tenant_id,
         "DATIVO_LOG_LEVEL": connector_level(),
+        # a target that marks its commits (target-iceberg) skips what an earlier run of the
+        # job committed after the point the source resumes from: exactly once across runs
+        "DATIVO_RUN_ID": record.run_id,
+        "DATIVO_STATE_ID": job.state_id,
+        "DATIVO_RESUME_POINT": _resume_point(stored, options.full_refresh, record.run_id),
     }
     labels = {"dativo.run_id": record.run_id, "dativo.state_id": job.state_id}
     wiring = wire(
@@ -238,6 +243,14 @@ def _start_all(launches: Sequence[Launchable], context: dict[str, Any]) -> list[
                 f"cannot start {program.name}: {exc.strerror or exc}", program.name
             ) from None
     return started
+
+
+def _resume_point(stored: StoredState | None, full_refresh: bool, run_id: str) -> str:
+    """Where the source resumes: the stored state's point, ``start`` of the job's first load,
+    or a point of its own for a full refresh (a new load no earlier commit covers)."""
+    if full_refresh:
+        return f"refresh:{run_id}"
+    return "start" if stored is None else state_point(stored.value)
 
 
 class _Supervisor:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
+
 
 def is_empty_state(value: Any) -> bool:
     """True for states that must never overwrite a stored one: null, {}, [], ""."""
     return value is None or (isinstance(value, dict | list | str) and not value)
+
+
+def state_point(value: Any) -> str:
+    """The point a run resuming from a stored state resumes from, as targets name it
+    (``$DATIVO_RESUME_POINT``): ``state:`` and the SHA-256 of the state's JSON with sorted
+    keys, the same a target computes of the STATE value it echoed."""
+    digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return f"state:{digest}"
 
 
 def new_run_id() -> str:

@@ -19,6 +19,8 @@ LOAD_METHODS = ("append", "upsert", "overwrite")
 TRANSFORMS = "identity, year, month, day, hour, bucket[N], truncate[W]"
 ALL_STREAMS = "*"
 RUN_ID_ENV = "DATIVO_RUN_ID"
+STATE_ID_ENV = "DATIVO_STATE_ID"  # the load's lineage (see ``ledger``)
+RESUME_POINT_ENV = "DATIVO_RESUME_POINT"  # where the source resumes (see ``ledger``)
 # the target's S3 settings -> pyiceberg's FileIO properties
 S3_PROPERTIES = {
     "s3_endpoint_url": "s3.endpoint",
@@ -88,8 +90,9 @@ SCHEMA: dict[str, t.Any] = {
             "type": "string",
             "minLength": 1,
             "description": "Identity of this run, written into every snapshot summary "
-            "(`dativo.run_id`). A replay of the same input with the same run_id skips the "
-            f"records already committed. Default: `${RUN_ID_ENV}`, else a new random id.",
+            "(`dativo.run_id`). Without dativo's `$DATIVO_STATE_ID`, it also names the load: "
+            "a replay of the same input with the same run_id skips the records already "
+            f"committed. Default: `${RUN_ID_ENV}`, else a new random id.",
         },
         "s3_endpoint_url": {
             "type": "string",
@@ -108,6 +111,10 @@ SCHEMA: dict[str, t.Any] = {
         },
         "aws_region": {"type": "string", "description": "S3 region, e.g. `eu-west-1`."},
         **BATCH_SETTINGS,
+        # larger batches than the kit's: fewer snapshots and data files; a batch is held as
+        # Arrow (see ``target.CHUNK_ROWS``), about the size of its input
+        "batch_size_rows": {**BATCH_SETTINGS["batch_size_rows"], "default": 500_000},
+        "batch_size_bytes": {**BATCH_SETTINGS["batch_size_bytes"], "default": 128_000_000},
     },
     "required": ["warehouse"],
     "additionalProperties": False,
@@ -134,6 +141,8 @@ class Settings:
     nested_as_json: bool
     run_id: str
     batch: BatchPolicy
+    load_id: str = ""  # the lineage of runs whose marks count (``ledger``): $DATIVO_STATE_ID
+    resume_point: str = "start"  # the point the source resumes from: $DATIVO_RESUME_POINT
     table_names: dict[str, str] = field(default_factory=dict)
     partition_spec: dict[str, tuple[PartitionField, ...]] = field(default_factory=dict)
 
@@ -170,6 +179,7 @@ def validate(config: dict[str, t.Any]) -> Settings:
     fail_if_invalid(errors, SCHEMA)
     catalog = {key: str(value) for key, value in values["catalog"].items()}
     catalog.update((S3_PROPERTIES[key], config[key]) for key in S3_PROPERTIES if key in config)
+    run_id = values["run_id"] or os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex
     return Settings(
         warehouse=values["warehouse"],
         catalog=catalog,
@@ -177,8 +187,10 @@ def validate(config: dict[str, t.Any]) -> Settings:
         namespace=values["namespace"],
         load_method=values["load_method"],
         nested_as_json=values["nested_as_json"],
-        run_id=values["run_id"] or os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex,
+        run_id=run_id,
         batch=BatchPolicy.from_settings(values),
+        load_id=os.environ.get(STATE_ID_ENV) or run_id,
+        resume_point=os.environ.get(RESUME_POINT_ENV) or "start",
         table_names=dict(values["table_names"]),
         partition_spec=partitions,
     )

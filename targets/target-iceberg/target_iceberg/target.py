@@ -6,9 +6,11 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from dativo_connector_kit.target import SchemaError
 from dativo_connector_kit.target import Target as KitTarget
-from target_iceberg.ledger import Progress
+from target_iceberg.ledger import Progress, point_of
 from target_iceberg.tables import arrow_schema, open_table, spec_of
 from target_iceberg.writes import write
 from target_parquet.columns import Column, columns_from_schema
@@ -22,9 +24,16 @@ if t.TYPE_CHECKING:
     from target_iceberg.settings import PartitionField, Settings
 
 
+# Records of a stream converted to Arrow at a time: a batch is held as compact Arrow chunks
+# plus at most this many records as Python objects (ten times the size), so a large batch,
+# which makes few and large data files, still takes little memory.
+CHUNK_ROWS = 20_000
+
+
 @dataclass
 class Stream:
-    """A stream's table, schema, converter and the records buffered since the last commit."""
+    """A stream's table, schema, converter and the records buffered since the last commit:
+    Arrow ``chunks``, then the ``rows`` not converted yet."""
 
     name: str
     table: Table
@@ -33,6 +42,21 @@ class Stream:
     converter: BatchConverter
     progress: Progress
     rows: list[dict[str, t.Any]] = field(default_factory=list)
+    chunks: list[pa.Table] = field(default_factory=list)
+
+    def stage(self) -> None:
+        """Convert the buffered records to an Arrow chunk (a misfit raises ``RecordError``)."""
+        self.chunks.append(self.converter.table(self.rows))
+        self.rows = []
+
+    def take(self) -> pa.Table | None:
+        """The batch as one Arrow table (None when empty), leaving the buffer empty."""
+        if self.rows:
+            self.stage()
+        chunks, self.chunks = self.chunks, []
+        if not chunks:
+            return None
+        return chunks[0] if len(chunks) == 1 else pa.concat_tables(chunks)
 
 
 class Target(KitTarget[Stream]):
@@ -49,7 +73,10 @@ class Target(KitTarget[Stream]):
         self._settings = settings
         self._catalog = catalog
         self.flushes = 0  # commits of a stream's batch to its table
-        self.skipped = 0  # records an earlier attempt of the run had committed
+        self.skipped = 0  # records an earlier run of the load had committed
+        self.held = 0  # STATEs not echoed: their place in what is skipped is not marked
+        self._points = [settings.resume_point]  # the run's points, in order (see ``ledger``)
+        self._next_point: tuple[str, dict[str, int]] | None = None  # the STATE to echo next
 
     def open_stream(self, number: int, schema: Schema) -> Stream:
         """The stream's columns and table (created, or evolved to the new columns)."""
@@ -62,7 +89,7 @@ class Target(KitTarget[Stream]):
         previous = self.streams.get(name)
         if previous and previous.columns == columns and previous.key_properties == keys:
             return previous
-        if previous and previous.rows:
+        if previous and (previous.rows or previous.chunks):
             self.commit()
         partitions = self._settings.partitions_for(name)
         table = open_table(
@@ -72,11 +99,19 @@ class Target(KitTarget[Stream]):
             partitions,
         )
         self._check_spec(name, table, partitions)
-        progress = previous.progress if previous else Progress.of(table, self._settings.run_id)
-        if progress.committed and not previous:
+        settings = self._settings
+        progress = (
+            previous.progress
+            if previous
+            else Progress.of(
+                table, settings.load_id, settings.run_id, settings.resume_point, self._points
+            )
+        )
+        if progress.skip and not previous:
             self.warn(
-                f"stream {name!r}: run {self._settings.run_id} already committed "
-                f"{progress.committed} records to {'.'.join(table.name())}; skipping them"
+                f"stream {name!r}: load {settings.load_id} already committed the next "
+                f"{progress.skip} records (after {settings.resume_point}) to "
+                f"{'.'.join(table.name())}; skipping them"
             )
         converter = BatchConverter(
             name,
@@ -89,30 +124,58 @@ class Target(KitTarget[Stream]):
         return Stream(name, table, columns, keys, converter, progress)
 
     def write_record(self, number: int, stream: Stream, message: Message, line: bytes) -> None:
-        """Buffer the record until the commit (unless an earlier attempt committed it)."""
+        """Buffer the record (declared decimals with the digits received) until the commit,
+        unless an earlier run of the load committed it."""
         progress = stream.progress
         progress.received += 1
-        if progress.received > progress.committed:
-            stream.rows.append(message["record"])
-        else:
+        if progress.received <= progress.skip:
             self.skipped += 1
+            return
+        record = message["record"]
+        if (decimals := stream.converter.decimals) is not None:
+            record = decimals.exact(line, record)
+        rows = stream.rows
+        rows.append(record)
+        if len(rows) >= CHUNK_ROWS:
+            stream.stage()
 
     def commit_batch(self) -> None:
         """Commit each stream's buffered records as one transaction on its table."""
         for stream in self.streams.values():
-            if not stream.rows:
+            data = stream.take()
+            if data is None:
                 continue
-            rows, stream.rows = stream.rows, []
-            data = stream.converter.table(rows)
-            del rows  # the records' Python objects are no longer needed
             progress = stream.progress
-            marks = progress.marks(self._settings.run_id)
+            marks = progress.marks(self._settings.load_id, self._settings.run_id)
             method = self._settings.load_method
-            if method == "overwrite" and progress.batches:
-                method = "append"  # the run's first flush replaced the rows already
+            if method == "overwrite" and (progress.batches or progress.skip):
+                method = "append"  # this run's (or the crashed one's) first flush replaced them
             stream.table = write(stream.table, method, data, stream.key_properties, marks)
             progress.committed_through()
             self.flushes += 1
+
+    def commit(self) -> None:
+        """Mark the STATE about to be echoed as a point of every stream, then commit."""
+        if self._next_point is not None:
+            (point, counts), self._next_point = self._next_point, None
+            if point != self._points[-1]:
+                self._points.append(point)
+            for name, stream in self.streams.items():
+                stream.progress.mark(point, counts.get(name, 0))
+        super().commit()
+
+    def _on_state(self, number: int, message: Message) -> None:
+        """Note the STATE's point and each stream's count at it; while a stream skips what
+        the table holds, hold back a STATE no earlier run marked (its place is unknown)."""
+        if "value" in message:  # else the loop reports the bad message
+            point = point_of(message["value"])
+            skipping = [s.progress for s in self.streams.values() if s.progress.skipping]
+            if any(point not in progress.known for progress in skipping):
+                self.held += 1
+                return
+            counts = {name: stream.progress.received for name, stream in self.streams.items()}
+            self._next_point = point, counts
+        super()._on_state(number, message)
 
     def _check_spec(self, name: str, table: Table, partitions: tuple[PartitionField, ...]):
         """Warn (once) when an existing table is partitioned otherwise than configured."""

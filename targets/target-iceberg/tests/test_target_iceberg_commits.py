@@ -176,3 +176,25 @@ def test_a_commit_racing_another_writer_is_redone_on_the_new_table(iceberg):
     assert "Commit failed due to a concurrent update, retrying (1/4)" in stderr  # the race
     assert sorted(row["id"] for row in iceberg.rows()) == [1, 2, 3]
     assert [mark[1] for mark in iceberg.marks()][-1] == "a"  # A committed last, on top of B
+
+
+def test_a_batch_larger_than_a_chunk_is_one_snapshot_with_every_record(iceberg):
+    """Records wait as Arrow chunks of 20,000 (target.CHUNK_ROWS): a 45,000-record batch is
+    still one flush, one snapshot, every row."""
+    messages = [iceberg.schema()]
+    messages += [iceberg.record(id_=index, name=f"n{index}") for index in range(1, 45_001)]
+    result = iceberg.run(iceberg.encode(*messages, iceberg.state(45_000)), run_id=RUN)
+    assert result.returncode == 0, result.stderr.decode()
+    assert iceberg.marks() == [("append", RUN, "1", "45000")]
+    ids = [row["id"] for row in iceberg.rows()]
+    assert sorted(ids) == list(range(1, 45_001))
+
+
+def test_declared_decimals_keep_the_digits_received(iceberg):
+    """``numeric(p,s)`` becomes decimal(p,s) from the JSON text, never through a float."""
+    amount = {"type": ["number", "null"], "x-sql-datatype": "numeric(38,18)"}
+    schema = iceberg.schema(id={"type": "integer"}, amount=amount)
+    line = b'{"type":"RECORD","stream":"users","record":{"id":1,"amount":0.123456789012345678}}\n'
+    result = iceberg.run(iceberg.encode(schema) + line + iceberg.encode(iceberg.state(1)))
+    assert result.returncode == 0, result.stderr.decode()
+    assert [str(row["amount"]) for row in iceberg.rows()] == ["0.123456789012345678"]

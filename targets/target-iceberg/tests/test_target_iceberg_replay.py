@@ -38,7 +38,10 @@ def test_kill_between_two_commits_then_rerun_writes_every_record_once(iceberg):
     # the replay batches differently: the skip is by record count, not by batch
     result = iceberg.run(b"".join(lines), batch_size_rows=2, run_id=RUN)
     assert result.returncode == 0, result.stderr.decode()
-    assert b"run replayed-run already committed 6 records to default.users" in result.stderr
+    assert (
+        b"load replayed-run already committed the next 6 records (after start) to default.users"
+        in result.stderr
+    )
     assert b"6 skipped as already committed" in result.stderr
     assert iceberg.echoed(result)[-1] == iceberg.state(7)["value"]
     rows = sorted(iceberg.rows(), key=lambda row: row["id"])
