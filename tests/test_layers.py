@@ -97,6 +97,8 @@ def test_only_the_invoked_commands_module_is_registered(argv: list[str]) -> None
     assert build_parser(argv).parse_args(argv).command == named
 
 
-@pytest.mark.parametrize("argv", [[], ["--help"], ["runn", "job.yaml"], ["--log-level", "X"]])
-def test_without_a_known_command_every_command_is_registered(argv: list[str]) -> None:
+@pytest.mark.parametrize(
+    "argv", [None, [], ["--help"], ["runn", "job.yaml"], ["--log-level", "X", "run"]]
+)
+def test_without_a_known_command_every_command_is_registered(argv: list[str] | None) -> None:
     assert _registered(build_parser(argv)) == list(COMMANDS)

@@ -45,7 +45,8 @@ COMMANDS = {
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The ``dativo`` parser. Given ``argv`` naming a command, only that command's module is
-    imported and registered (the others are not needed to parse it); else every command."""
+    imported and registered (the others are not needed to parse it); else (or without
+    ``argv``) every command."""
     parser = argparse.ArgumentParser(
         prog="dativo",
         description="Run Singer connectors as isolated programs and keep their confirmed state.",
@@ -93,7 +94,7 @@ def _add_global_options(parser: argparse.ArgumentParser) -> None:
 
 def _command_modules(argv: Sequence[str] | None) -> list[ModuleType]:
     """The modules registering the command ``argv`` names, or all of them."""
-    named = _invoked_command(sys.argv[1:] if argv is None else argv)
+    named = None if argv is None else _invoked_command(argv)
     wanted = [COMMANDS[named]] if named in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     return [importlib.import_module(f"dativo_ingest.cli.{name}") for name in wanted]
 
@@ -111,6 +112,7 @@ def _invoked_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
     verbose = args.verbose or args.log_level is not None
     configure_logging(args.log_level or "INFO", args.log_format, verbose)
