@@ -52,7 +52,7 @@ MIB = 1 << 20
 RATIO_LIMIT = 1.15
 RSS_LIMIT_MIB = 80.0
 RSS_GROWTH_LIMIT_MIB = 8.0
-FIXED_COST_LIMIT_S = 0.5
+FIXED_COST_LIMIT_S = 0.15  # issue 11, point 6
 
 MELTANO_SPEC = "meltano==4.4.1"  # the newest release at the time; installs on Python 3.11
 MELTANO_ENV = {  # no telemetry, no version check against PyPI: a run makes no network call

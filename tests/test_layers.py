@@ -4,12 +4,18 @@ none of the heavy modules it does not use (the layers themselves are checked by
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
+import pytest
+
+from dativo_ingest.cli.main import COMMANDS, build_parser
+
 # What `dativo run` of a job naming executables must never import: other commands' extras
 # (Temporal, the UI, Docker, the Postgres driver, rich), the event loop only Temporal needs,
-# and what only `dativo connectors` reads (pyproject files).
+# what only `dativo connectors` reads (pyproject files), the other commands' modules, and the
+# connector registry (its models and files), which only jobs naming a connector need.
 NOT_ON_THE_RUN_PATH = (
     "asyncio",
     "docker",
@@ -24,10 +30,13 @@ NOT_ON_THE_RUN_PATH = (
     "tomllib",
     "uvicorn",
     "dativo_ingest.contracts.enforce",
+    "dativo_ingest.cli.connectors_cmd",
+    "dativo_ingest.cli.logs_cmd",
+    "dativo_ingest.cli.state_cmd",
+    "dativo_ingest.registry",
     "dativo_ingest.runtime.container",
     "dativo_ingest.ui",
-    "dativo_ingest.workers.client",
-    "dativo_ingest.workers.worker",
+    "dativo_ingest.workers",
 )
 
 
@@ -61,3 +70,37 @@ def test_a_whole_run_loads_no_heavy_module(write_job, env, tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0 []", result.stderr
+
+
+def _registered(parser: argparse.ArgumentParser) -> list[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return list(sub.choices)
+
+
+def test_the_command_table_names_every_command_in_help_order() -> None:
+    assert _registered(build_parser()) == list(COMMANDS)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "job.yaml"],
+        ["-v", "--log-format=json", "run", "job.yaml"],
+        ["--log-l", "DEBUG", "-e", "prod", "run", "job.yaml"],  # an abbreviation, a value
+        ["--state-url", "sqlite:///x.db", "runs"],
+        ["connectors", "list"],
+    ],
+)
+def test_only_the_invoked_commands_module_is_registered(argv: list[str]) -> None:
+    named = next(a for a in argv if a in COMMANDS)
+    registered = _registered(build_parser(argv))
+    assert named in registered
+    assert {COMMANDS[c] for c in registered} == {COMMANDS[named]}
+    assert build_parser(argv).parse_args(argv).command == named
+
+
+@pytest.mark.parametrize(
+    "argv", [None, [], ["--help"], ["runn", "job.yaml"], ["--log-level", "X", "run"]]
+)
+def test_without_a_known_command_every_command_is_registered(argv: list[str] | None) -> None:
+    assert _registered(build_parser(argv)) == list(COMMANDS)

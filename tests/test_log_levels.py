@@ -145,6 +145,26 @@ def test_retention_removes_only_logs_older_than_the_setting(tmp_path: Path):
     assert not old.exists() and new.exists() and other.exists()
 
 
+def test_retention_passes_are_an_hour_of_cutoff_apart(tmp_path: Path):
+    """Each run prunes, and a pass stats every log: the next pass waits until its cutoff has
+    moved an hour past the last one's."""
+    root = tmp_path / "logs"
+    log = root / "acme" / "orders" / "20240101T000000-aaaaaa.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("{}\n")
+    now = time.time()
+    assert prune_logs(root, 2, now) == []  # a pass: nothing old yet
+    os.utime(log, (now - 3 * 86400, now - 3 * 86400))
+    assert prune_logs(root, 2, now + 3599) == []  # within the hour: no pass
+    assert log.exists()
+    assert prune_logs(root, 2, now + 3600) == [log]
+    # a shorter retention moves the cutoff by days: a pass at once
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("{}\n")
+    os.utime(log, (now - 1.5 * 86400, now - 1.5 * 86400))
+    assert prune_logs(root, 1, now + 3600) == [log]
+
+
 def test_a_native_connectors_log_lines_carry_a_level_dativo_reads(tmp_path: Path):
     (tmp_path / "noisy.py").write_text(
         "from dativo_connector_kit.native import get_logger\n"

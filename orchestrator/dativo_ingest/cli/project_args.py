@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dativo_ingest.config import Job, Project, load_job, load_project
-from dativo_ingest.registry import Registry, load_registry
+
+if TYPE_CHECKING:
+    from dativo_ingest.registry import Registry
 
 
 def open_job(args: argparse.Namespace, job_file: str | None = None) -> Job:
@@ -25,4 +28,6 @@ def current_project(args: argparse.Namespace) -> Project:
 
 
 def project_registry(project: Project) -> Registry:
+    from dativo_ingest.registry import load_registry
+
     return load_registry(None, project.root, project.registry_files)

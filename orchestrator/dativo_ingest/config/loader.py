@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import ValidationError
@@ -27,8 +27,11 @@ from dativo_ingest.contracts import AssetContract
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.problems import key_path, reason
 from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
-from dativo_ingest.registry import ConnectorSpec, Registry, RegistryError, load_registry
 from dativo_ingest.runtime.options import RuntimeOptions
+from dativo_ingest.yamlload import load_yaml
+
+if TYPE_CHECKING:  # the registry is loaded only for jobs naming a connector or a pip_url
+    from dativo_ingest.registry import ConnectorSpec, Registry
 
 Role = Literal["source", "target", "mapper"]  # what a connector is to the job
 # what an unregistered Singer connector is assumed to support
@@ -126,6 +129,8 @@ def load_job(
     base = file.resolve().parent
     named = [spec.source, spec.target, *spec.transforms]
     if registry is None and any(side.connector for side in named):
+        from dativo_ingest.registry import RegistryError, load_registry
+
         try:
             registry = load_registry(file, project.root, project.registry_files)
         except RegistryError as exc:
@@ -179,7 +184,7 @@ def _read_yaml(file: Path) -> dict[str, Any]:
     except OSError as exc:
         raise JobFileError(str(file), [("", f"cannot read the file: {exc.strerror}")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -199,6 +204,8 @@ def _connector(
     problems: list[tuple[str, str]],
 ) -> Connector | None:
     if side_spec.connector:
+        from dativo_ingest.registry import RegistryError
+
         assert registry is not None
         try:
             found = registry.resolve(side_spec.connector, side_spec.variant)
@@ -220,6 +227,8 @@ def _connector(
     assert given is not None
     protocol = side_spec.protocol or DEFAULT_PROTOCOL
     if side_spec.pip_url:
+        from dativo_ingest.registry import ConnectorSpec
+
         inline = ConnectorSpec(
             name=_package_name(side_spec.pip_url),
             variant="inline",

@@ -20,6 +20,7 @@ from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.paths import PROJECT_FILE, find_project_root
 from dativo_ingest.problems import key_path, reason
 from dativo_ingest.runtime.options import RuntimeOptions
+from dativo_ingest.yamlload import load_yaml
 
 DEFAULT_HOME = ".dativo"
 ENVIRONMENT_VARIABLE = "DATIVO_ENVIRONMENT"
@@ -135,7 +136,7 @@ def load_project(start: Path, environment: str | None = None) -> Project:
 
 def _read_settings(file: Path) -> ProjectSettings:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        data = load_yaml(file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise JobFileError(str(file), [("", f"cannot read the project file: {exc}")]) from None
     if not isinstance(data, dict):

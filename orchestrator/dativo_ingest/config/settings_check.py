@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dativo_ingest.problems import suggestion
-from dativo_ingest.registry.models import Setting
+
+if TYPE_CHECKING:
+    from dativo_ingest.registry.models import Setting
 
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

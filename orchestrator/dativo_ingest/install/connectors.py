@@ -9,11 +9,14 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dativo_ingest.install.venv import ConnectorEnv
 from dativo_ingest.logs import get_logger
 from dativo_ingest.paths import shipped_root
-from dativo_ingest.registry import ConnectorSpec
+
+if TYPE_CHECKING:
+    from dativo_ingest.registry import ConnectorSpec
 
 log = get_logger(__name__)
 ORCHESTRATOR_SOURCE = Path(__file__).resolve().parents[3]
@@ -83,15 +86,17 @@ def environments(home: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and ENV_NAME.match(p.name))
 
 
-def connector_env(spec: ConnectorSpec, home: Path) -> ConnectorEnv:
-    """The environment this connector lives in (installed or not)."""
-    path = connectors_dir(home) / f"{spec.name}--{spec.variant}--{fingerprint(spec)}"
+def connector_env(spec: ConnectorSpec, home: Path, digest: str | None = None) -> ConnectorEnv:
+    """The environment this connector lives in (installed or not); ``digest``: its
+    :func:`fingerprint`, when the caller has it already (it reads every source file)."""
+    digest = digest or fingerprint(spec)
+    path = connectors_dir(home) / f"{spec.name}--{spec.variant}--{digest}"
     return ConnectorEnv(path, requirements(spec))
 
 
-def ensure_installed(spec: ConnectorSpec, home: Path) -> ConnectorEnv:
+def ensure_installed(spec: ConnectorSpec, home: Path, digest: str | None = None) -> ConnectorEnv:
     """Install the connector unless an environment with the same fingerprint is complete."""
-    env = connector_env(spec, home)
+    env = connector_env(spec, home, digest)
     if env.is_complete:
         return env
     source = spec.path or spec.pip_url

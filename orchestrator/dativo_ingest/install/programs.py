@@ -43,8 +43,9 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
     else:
         command = (str(spec.executable),) if spec.executable else ()
     argv: tuple[str, ...] = ()
+    identity = spec.docker_image or fingerprint(spec)
     if spec.docker_image is None:
-        env = ensure_installed(spec, home)
+        env = ensure_installed(spec, home, identity)
         argv = (str(env.executable(command[0])), *command[1:])
         if spec.has(Capability.ABOUT) and spec.engine != "native":
             _check_settings(connector, side, cached_about(env.path, Path(argv[0])))
@@ -52,7 +53,7 @@ def program_for(connector: Connector, side: str, home: Path) -> Program:
         spec.name,
         argv,
         frozenset(spec.capabilities),
-        spec.docker_image or fingerprint(spec),
+        identity,
         protocol=spec.protocol,
         image=spec.docker_image,
         container_argv=command,

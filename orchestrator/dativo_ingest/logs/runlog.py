@@ -3,6 +3,7 @@ run as a JSON line (dativo's and both connectors', secrets masked), and its rete
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -18,6 +19,8 @@ from dativo_ingest.logs.formats import JsonFormatter
 
 DEFAULT_RETENTION_DAYS = 30.0
 RETENTION_ENV = "DATIVO_LOG_RETENTION_DAYS"
+PRUNE_EVERY_SECONDS = 3600.0
+PRUNED_STAMP = ".pruned"
 
 
 def logs_root(home: Path) -> Path:
@@ -44,10 +47,18 @@ def retention_days() -> float:
 
 
 def prune_logs(root: Path, days: float, now: float | None = None) -> list[Path]:
-    """Remove run logs last written more than ``days`` ago (none if ``days`` is 0)."""
+    """Remove run logs last written more than ``days`` ago (none if ``days`` is 0).
+
+    Every run calls this, and a pass stats every log; so a pass is skipped while its cutoff
+    is within ``PRUNE_EVERY_SECONDS`` of the last pass's (kept as the mtime of
+    ``root/.pruned``): a log may outlive its retention by up to that much."""
     if days <= 0 or not root.is_dir():
         return []
     cutoff = (time.time() if now is None else now) - days * 86400
+    stamp = root / PRUNED_STAMP
+    with contextlib.suppress(FileNotFoundError):
+        if cutoff - stamp.stat().st_mtime < PRUNE_EVERY_SECONDS:
+            return []
     removed = []
     for path in root.glob("*/*/*.log"):
         try:
@@ -56,6 +67,8 @@ def prune_logs(root: Path, days: float, now: float | None = None) -> list[Path]:
                 removed.append(path)
         except FileNotFoundError:  # another run pruned it first
             continue
+    stamp.touch()
+    os.utime(stamp, (cutoff, cutoff))
     return removed
 
 

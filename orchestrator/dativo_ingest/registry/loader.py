@@ -24,6 +24,7 @@ from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.paths import find_project_root, shipped_root
 from dativo_ingest.registry.index import ConnectorIndex
 from dativo_ingest.registry.models import ConnectorSpec
+from dativo_ingest.yamlload import load_yaml
 
 BUILTIN_REGISTRY = shipped_root() / "registry" / "connectors.yaml"
 CONNECTOR_INDEX = BUILTIN_REGISTRY.with_name("connector-index.json")
@@ -134,7 +135,7 @@ def project_registry_files(job_file: Path | None, root: Path) -> list[Path]:
 def read_registry_file(file: Path) -> list[ConnectorSpec]:
     """Validate every entry of one registry file; paths become absolute."""
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml(file.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise RegistryError(f"cannot read registry file {file}: {exc}") from None
     entries = data.get("connectors") if isinstance(data, dict) else None
