@@ -1,11 +1,14 @@
-"""A container run through ``docker start --attach`` as the local connector process."""
+"""A container run through ``docker start --attach`` as the local connector process, its
+stdin and stdout on FIFOs."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import subprocess
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import docker
 
@@ -13,6 +16,7 @@ from dativo_ingest.logs import get_logger
 from dativo_ingest.runtime.container.api import API_ERRORS
 from dativo_ingest.runtime.container.cgroup import Cgroup, Usage
 from dativo_ingest.runtime.container.reaper import start_reaper, stop_reaper
+from dativo_ingest.runtime.container.stdio import StdioPipes
 from dativo_ingest.runtime.options import RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess, ResourceUsage
 
@@ -25,7 +29,9 @@ _T = TypeVar("_T")
 
 
 class ContainerProcess(ConnectorProcess):
-    """A container, run through ``docker start --attach`` as the local process.
+    """A container, run through ``docker start --attach`` as the local process: its exit and
+    stderr are the container's; ``stdin`` and ``stdout`` are the FIFOs of ``stdio``, whose
+    placeholders the attach process holds (see ``stdio``).
 
     Signals and stops go to the container through the API, each call bounded by the client's
     timeout (``CALL_SECONDS``); the container is removed once it has ended (``wait``,
@@ -39,24 +45,49 @@ class ContainerProcess(ConnectorProcess):
         api: docker.APIClient,
         container_id: str,
         docker_cli: str,
-        stdin: int | None,
+        stdio: StdioPipes,
         env: Mapping[str, str],
         options: RuntimeOptions,
     ) -> None:
         self.container_id = container_id
         self._api = api
+        self._stdio = stdio
         self._finish_lock, self._finished = threading.Lock(), False
         self._memory = options.memory
         self._state: dict[str, Any] = {}
         self._memory_limit = 0
         self._usage = Usage()
-        self._reaper = start_reaper(docker_cli, container_id)
-        attach = [docker_cli, "start", "--attach", *(["--interactive"] if stdin is None else [])]
+        self._reaper = start_reaper(docker_cli, container_id, stdio.folder)
+        attach = [docker_cli, "start", "--attach", container_id]
         try:
-            super().__init__(name, [*attach, container_id], stdin, env)
+            super().__init__(
+                name,
+                attach,
+                subprocess.DEVNULL,
+                env,
+                stdout=subprocess.DEVNULL,
+                pass_fds=stdio.placeholders,
+            )
         except OSError:
+            stdio.close()
             self._finish()
             raise
+        finally:
+            stdio.drop_placeholders()
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self._stdio.stdin is not None, f"{self.name} was started without input"
+        return self._stdio.stdin
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        return self._stdio.stdout
+
+    def close_stdin(self) -> None:
+        if self._stdio.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._stdio.stdin.close()
 
     def monitor(self) -> None:
         """Start measuring: the CLI's exit is the container's; figures come from the
@@ -87,9 +118,11 @@ class ContainerProcess(ConnectorProcess):
         return code if code is not None else -signal.SIGKILL
 
     def kill_leftovers(self) -> None:
-        """Kill the container and its local ``docker start`` process, and remove it."""
+        """Kill the container, its local ``docker start`` process and whatever holds its
+        FIFOs (so its stream ends even if the daemon does not answer), and remove it."""
         if self.returncode is None:
             ConnectorProcess.signal_group(self, signal.SIGKILL)  # ends the attach at once
+            self._stdio.kill_holders()
             self._kill(signal.SIGKILL)
         self._finish()
 
@@ -140,6 +173,7 @@ class ContainerProcess(ConnectorProcess):
                 self._popen.kill()  # the CLI outlived the container
                 ConnectorProcess.wait(self, _FINISH_SECONDS)
             self._usage.done.set()
+            self._stdio.remove()
             info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
             self._state = info.get("State") or {}
             self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
