@@ -34,9 +34,10 @@ class ContainerProcess(ConnectorProcess):
     placeholders the attach process holds (see ``stdio``).
 
     Signals and stops go to the container through the API, each call bounded by the client's
-    timeout (``CALL_SECONDS``); the container is removed once it has ended (``wait``,
-    ``stop``, ``kill_leftovers``), after its final state is read. If the removal fails, the
-    reaper removes it when dativo exits.
+    timeout (``CALL_SECONDS``); the container is removed once it has ended, after its final
+    state is read: in the background when monitored (``kill_leftovers``, ``exit_reason`` and
+    ``resources`` wait for it), else by ``wait``, ``stop`` or ``kill_leftovers``. If the
+    removal fails, the reaper removes it when dativo exits.
     """
 
     def __init__(
@@ -96,9 +97,15 @@ class ContainerProcess(ConnectorProcess):
         threading.Thread(target=self._reap, daemon=True).start()
         threading.Thread(target=self._sample, daemon=True).start()
 
+    def _reap(self) -> None:
+        """Once the CLI has exited, finish the container here, off the caller's path: the
+        run goes on while it is inspected and removed (``kill_leftovers`` waits for it)."""
+        super()._reap()
+        self._finish()
+
     def wait(self, timeout: float | None = None) -> int | None:
         code = super().wait(timeout)
-        if code is not None:
+        if code is not None and self._exited is None:  # not monitored: finish it now
             self._finish()
         return code
 
@@ -127,6 +134,7 @@ class ContainerProcess(ConnectorProcess):
         self._finish()
 
     def exit_reason(self) -> str | None:
+        self._finished_if_exited()
         if self._state.get("OOMKilled"):
             limit = f" (limit {self._memory})" if self._memory else ""
             return f"was killed: out of memory{limit}"
@@ -141,6 +149,7 @@ class ContainerProcess(ConnectorProcess):
         """Peak memory and CPU seconds of the container, sampled from its cgroup every
         0.02 s (the last interval is missed); the memory limit if it was killed for exceeding
         it. None when unreadable (another host, another cgroup layout)."""
+        self._finished_if_exited()
         peak = self._usage.peak_bytes
         if self._state.get("OOMKilled") and self._memory_limit:
             peak = max(peak or 0, self._memory_limit)
@@ -179,6 +188,11 @@ class ContainerProcess(ConnectorProcess):
             self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
             if self._remove():
                 stop_reaper(self._reaper)
+
+    def _finished_if_exited(self) -> None:
+        """Once the container has exited, wait until it is finished (its state read)."""
+        if self.returncode is not None:
+            self._finish()
 
     def _remove(self) -> bool:
         """Remove the container (killing it if it runs); False if the daemon did not."""
