@@ -11,8 +11,11 @@ column adds to that of dativo and its `docker start --attach` clients the contai
 create, start and remove the containers and carry their stderr; other work on the same
 daemon at the same time is counted too).
 
+With ``--baseline-dativo PATH`` the arm ``docker-base`` runs the docker job with another dativo
+build (say, the commit before a change), alternated with the others.
+
 Usage: .venv/bin/python bench/relay_docker_bench.py [--records 2000000] [--rounds 5]
-           [--sections main,raw,fixed] [--quick]
+           [--sections main,raw,fixed] [--baseline-dativo PATH] [--quick]
 Results: bench/results/relay-docker.md.
 """
 
@@ -83,23 +86,18 @@ def daemon_cpu_seconds() -> float:
 
 
 class DockerArm(rb.DativoArm):
-    """`dativo run job-docker.yaml --full-refresh`: both sides in containers."""
+    """`dativo run job-<arm>.yaml --full-refresh`: both sides in containers."""
 
-    name = "docker"
-
-    def __init__(self, executable: str, images: dict[str, str]) -> None:
+    def __init__(self, executable: str, images: dict[str, str], name: str = "docker") -> None:
         super().__init__(executable)
         self.images = images
+        self.name = name
 
-    @staticmethod
-    def job(ws: rb.Workspace) -> Path:
-        return ws.root / "job-docker.yaml"
-
-    def env(self, ws: rb.Workspace) -> dict[str, str]:
-        return {**rb.program_env(), "DATIVO_HOME": str(ws.root / "dativo-home-docker")}
+    def job(self, ws: rb.Workspace) -> Path:
+        return ws.root / f"job-{self.name}.yaml"
 
     def prepare(self, ws: rb.Workspace) -> None:
-        (ws.root / "dativo-home-docker").mkdir()
+        self.home(ws).mkdir()
         if os.geteuid() == 0:  # the sink writes its count file there as the containers' user
             os.chown(ws.root, CONTAINER_UID, CONTAINER_UID)
         mounts = [{"path": str(rb.DATA_DIR)}, {"path": str(ws.root), "writable": True}]
@@ -143,22 +141,22 @@ class DockerArm(rb.DativoArm):
 def docker_targets(results: list[rb.SectionResult]) -> list[dict[str, object]]:
     """Issue 11's goal for docker mode on the main section, and the ratios beside it."""
     checks: list[dict[str, object]] = []
+
+    def add(name: str, value: float | None, limit: float | None = None) -> None:
+        ok = None if value is None or limit is None else value <= limit
+        checks.append({"target": name, "value": value, "limit": limit, "ok": ok})
+
     for r in results:
         if r.name != "main" or "docker" not in r.arms:
             continue
         records = f"{r.records:,} records"
-        figures = [
-            (f"docker/bare wall ratio, {records}", r.ratio("docker", "bare"), DOCKER_RATIO_LIMIT),
-            (f"docker/bare CPU ratio, {records} (reported)", r.ratio("docker", "bare", True), None),
-            (
-                f"docker/subprocess wall ratio, {records} (reported)",
-                r.ratio("docker", "dativo"),
-                None,
-            ),
-        ]
-        for name, value, limit in figures:
-            ok = None if value is None or limit is None else value <= limit
-            checks.append({"target": name, "value": value, "limit": limit, "ok": ok})
+        add(f"docker/bare wall ratio, {records}", r.ratio("docker", "bare"), DOCKER_RATIO_LIMIT)
+        add(f"docker/bare CPU ratio, {records} (reported)", r.ratio("docker", "bare", True))
+        add(f"docker/dativo wall ratio, {records} (reported)", r.ratio("docker", "dativo"))
+        if "docker-base" in r.arms:
+            add(f"docker/docker-base wall ratio, {records}", r.ratio("docker", "docker-base"))
+            ratio = r.ratio("docker", "docker-base", True)
+            add(f"docker/docker-base CPU ratio, {records}", ratio)
     return checks
 
 
@@ -169,6 +167,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fixed-rounds", type=int, default=9, help="rounds of the 10-record run")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds per section")
     parser.add_argument("--sections", default="main,raw,fixed", help="subset of main,raw,fixed")
+    parser.add_argument(
+        "--baseline-dativo",
+        help="another dativo build (say, the commit before a change) for the arm docker-base",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 2 rounds")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
@@ -188,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     load_start = rb.load_average()
     try:
         dativo = rb.find_dativo(None)
-        arms = [rb.BareArm(), rb.DativoArm(dativo), DockerArm(dativo, build_images())]
+        images = build_images()
+        arms = [rb.BareArm(), rb.DativoArm(dativo), DockerArm(dativo, images)]
+        if args.baseline_dativo:
+            arms.append(DockerArm(rb.find_dativo(args.baseline_dativo), images, "docker-base"))
         results = [rb.run_section(s, arms, args.warmup) for s in sections]
     except rb.BenchError as exc:
         rb.log(f"relay_docker_bench: {exc}")
