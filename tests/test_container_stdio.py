@@ -38,8 +38,14 @@ def read_all(pipes: StdioPipes, timeout: float = 20.0) -> bytes:
 
 @pytest.fixture
 def pipes():
+    """Makes StdioPipes (``feed``: with an input FIFO); all closed after the test."""
     made: list[StdioPipes] = []
-    yield lambda feed: made.append(StdioPipes(feed, os.getuid(), os.getgid())) or made[-1]
+
+    def make(feed: bool) -> StdioPipes:
+        made.append(StdioPipes(feed, os.getuid(), os.getgid()))
+        return made[-1]
+
+    yield make
     for each in made:
         each.close()
 

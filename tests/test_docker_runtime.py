@@ -462,6 +462,42 @@ def test_a_program_missing_from_its_image_fails_with_the_reason(tmp_path, probe_
     assert containers("dativo.state_id=acme/missing") == []
 
 
+CMD_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+USER 65532:65532
+CMD ["python3", "-c", "import sys; sys.stdout.write(sys.stdin.read().upper())"]
+"""
+
+
+def test_an_image_run_without_arguments_runs_its_cmd_on_the_fifos(tmp_path, docker_api):
+    """The stdio wrapper keeps Docker's rule: no entrypoint and no arguments run the CMD."""
+    tag = f"dativo-test/cmd:{hashlib.sha256(CMD_DOCKERFILE.encode()).hexdigest()[:12]}"
+    if not image_exists(docker_api, tag):
+        ensure_base_image(docker_api)
+        (tmp_path / "Dockerfile").write_text(CMD_DOCKERFILE)
+        docker_build(docker_api, str(tmp_path), tag, BASE_IMAGE, {"dativo.test": "cmd"})
+    workdir = tmp_path / "run"
+    workdir.mkdir(mode=0o700)
+    process = start_connector(
+        Program("cmd", (), frozenset(), tag, image=tag),
+        [],
+        RuntimeOptions(mode="docker", network="none"),
+        env={},
+        stdin=None,
+        workdir=workdir,
+        labels={"dativo.state_id": "acme/cmd"},
+    )
+    with process.stdin:
+        process.stdin.write(b"through the fifos\n")
+    with process.stdout, process.stderr:
+        out, err = process.stdout.read(), process.stderr.read()
+    assert process.wait(30) == 0, err
+    process.kill_leftovers()
+    assert out == b"THROUGH THE FIFOS\n"
+    assert containers("dativo.state_id=acme/cmd") == []
+
+
 AIRBYTE_SOURCE = PROGRAMS / "fake_airbyte_source.py"
 AIRBYTE_DOCKERFILE = """\
 ARG BASE_IMAGE

@@ -66,7 +66,9 @@ class ContainerSpec:
         entrypoint = list(program.container_argv)
         if adapter.entrypoint_variable:
             entrypoint = _variable(config, adapter.entrypoint_variable) or entrypoint
-        entrypoint = entrypoint or list(config.get("Entrypoint") or [])
+        if not entrypoint:  # the image's own, with its Cmd when there are no arguments
+            entrypoint = list(config.get("Entrypoint") or [])
+            command = command or list(config.get("Cmd") or [])
         return cls([*stdio.wrapper(), *entrypoint], command, binds, str(cwd) if inside else None)
 
     def host_config(self, options: RuntimeOptions) -> dict[str, Any]:
