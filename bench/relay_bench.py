@@ -642,7 +642,7 @@ def render_table(
     lines += ["", "individual wall times, s (in run order):"]
     for r in results:
         for name, runs in r.arms.items():
-            lines.append(f"  {r.name:<6} {name:<8}" + " ".join(f"{s:.3f}" for s in runs.seconds))
+            lines.append(f"  {r.name:<6} {name:<12}" + " ".join(f"{s:.3f}" for s in runs.seconds))
     if checks:
         lines += ["", "targets:"]
         for c in checks:

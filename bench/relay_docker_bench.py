@@ -4,12 +4,18 @@ subprocess run and the bare shell pipe.
 Reuses bench/relay_bench.py (its data, programs, sections, timing, rotation and report); adds
 the arm ``docker``: the same job with `runtime: {mode: docker}`, the replay tap and the counting
 sink each in a small image built FROM dativo's base image (dativo/python-base:3.11, built by
-debootstrap on first use) with orjson installed from a wheel built on the host. Its CPU column
-adds to that of dativo and the docker CLIs the containers' CPU time (from the run history)
-and the CPU time dockerd and containerd used during the run (they carry the stream).
+debootstrap on first use) with orjson installed from a wheel built on the host. The stream
+goes through FIFOs (runtime/container/stdio.py), not through the daemon. The docker arm's CPU
+column adds to that of dativo and its `docker start --attach` clients the containers' CPU time
+(from the run history) and the CPU time dockerd and containerd used during the run (they
+create, start and remove the containers and carry their stderr; other work on the same
+daemon at the same time is counted too).
+
+With ``--baseline-dativo PATH`` the arm ``docker-base`` runs the docker job with another dativo
+build (say, the commit before a change), alternated with the others.
 
 Usage: .venv/bin/python bench/relay_docker_bench.py [--records 2000000] [--rounds 5]
-           [--sections main,raw,fixed] [--quick]
+           [--sections main,raw,fixed] [--baseline-dativo PATH] [--quick]
 Results: bench/results/relay-docker.md.
 """
 
@@ -33,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmar
 import relay_bench as rb
 
 DAEMONS = {"dockerd", "containerd"}
+DOCKER_RATIO_LIMIT = 1.3  # issue 11, point 4: docker mode within 1.3x of the bare pipe at 2M
 IMAGE_DOCKERFILE = """\
 ARG BASE_IMAGE
 FROM ${{BASE_IMAGE}}
@@ -79,23 +86,18 @@ def daemon_cpu_seconds() -> float:
 
 
 class DockerArm(rb.DativoArm):
-    """`dativo run job-docker.yaml --full-refresh`: both sides in containers."""
+    """`dativo run job-<arm>.yaml --full-refresh`: both sides in containers."""
 
-    name = "docker"
-
-    def __init__(self, executable: str, images: dict[str, str]) -> None:
+    def __init__(self, executable: str, images: dict[str, str], name: str = "docker") -> None:
         super().__init__(executable)
         self.images = images
+        self.name = name
 
-    @staticmethod
-    def job(ws: rb.Workspace) -> Path:
-        return ws.root / "job-docker.yaml"
-
-    def env(self, ws: rb.Workspace) -> dict[str, str]:
-        return {**rb.program_env(), "DATIVO_HOME": str(ws.root / "dativo-home-docker")}
+    def job(self, ws: rb.Workspace) -> Path:
+        return ws.root / f"job-{self.name}.yaml"
 
     def prepare(self, ws: rb.Workspace) -> None:
-        (ws.root / "dativo-home-docker").mkdir()
+        self.home(ws).mkdir()
         if os.geteuid() == 0:  # the sink writes its count file there as the containers' user
             os.chown(ws.root, CONTAINER_UID, CONTAINER_UID)
         mounts = [{"path": str(rb.DATA_DIR)}, {"path": str(ws.root), "writable": True}]
@@ -136,6 +138,28 @@ class DockerArm(rb.DativoArm):
         return json.loads(listed.stdout)[0]
 
 
+def docker_targets(results: list[rb.SectionResult]) -> list[dict[str, object]]:
+    """Issue 11's goal for docker mode on the main section, and the ratios beside it."""
+    checks: list[dict[str, object]] = []
+
+    def add(name: str, value: float | None, limit: float | None = None) -> None:
+        ok = None if value is None or limit is None else value <= limit
+        checks.append({"target": name, "value": value, "limit": limit, "ok": ok})
+
+    for r in results:
+        if r.name != "main" or "docker" not in r.arms:
+            continue
+        records = f"{r.records:,} records"
+        add(f"docker/bare wall ratio, {records}", r.ratio("docker", "bare"), DOCKER_RATIO_LIMIT)
+        add(f"docker/bare CPU ratio, {records} (reported)", r.ratio("docker", "bare", True))
+        add(f"docker/dativo wall ratio, {records} (reported)", r.ratio("docker", "dativo"))
+        if "docker-base" in r.arms:
+            add(f"docker/docker-base wall ratio, {records}", r.ratio("docker", "docker-base"))
+            ratio = r.ratio("docker", "docker-base", True)
+            add(f"docker/docker-base CPU ratio, {records}", ratio)
+    return checks
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=2_000_000, help="main and raw size")
@@ -143,6 +167,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--fixed-rounds", type=int, default=9, help="rounds of the 10-record run")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds per section")
     parser.add_argument("--sections", default="main,raw,fixed", help="subset of main,raw,fixed")
+    parser.add_argument(
+        "--baseline-dativo",
+        help="another dativo build (say, the commit before a change) for the arm docker-base",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 2 rounds")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args(argv)
@@ -162,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     load_start = rb.load_average()
     try:
         dativo = rb.find_dativo(None)
-        arms = [rb.BareArm(), rb.DativoArm(dativo), DockerArm(dativo, build_images())]
+        images = build_images()
+        arms = [rb.BareArm(), rb.DativoArm(dativo), DockerArm(dativo, images)]
+        if args.baseline_dativo:
+            arms.append(DockerArm(rb.find_dativo(args.baseline_dativo), images, "docker-base"))
         results = [rb.run_section(s, arms, args.warmup) for s in sections]
     except rb.BenchError as exc:
         rb.log(f"relay_docker_bench: {exc}")
@@ -178,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout.strip(),
     }
     report = rb.report_json if args.json else rb.render_table
-    print(report(results, [], context))
+    print(report(results, docker_targets(results), context))
     return 0
 
 

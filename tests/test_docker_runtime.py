@@ -257,6 +257,9 @@ def test_container_is_isolated_limited_and_measured(tmp_path, dativo, env, probe
     assert report["NoNewPrivs"] == "1"
     assert int(report["CapEff"], 16) == 0
     assert report["root_writable"] is False and report["tmp_writable"] is True
+    # stdin and stdout are the FIFOs of its own folder, read-only: the stream skips the daemon
+    assert report["stdio"] == ["/dativo-stdio/in", "/dativo-stdio/out"]
+    assert report["stdio_folder"] == ["in", "out"] and report["stdio_writable"] is False
     assert report["config"]["allocate_mb"] == 100  # read from the run's private folder
     assert report["argv"] == ["--config", "/dativo/target-config.json"]  # the run's folder
     assert "HOST_ONLY_SECRET" not in report["env"] and "DATIVO_TENANT_ID" in report["env"]
@@ -337,11 +340,21 @@ def test_sigkill_of_dativo_leaves_no_container(tmp_path, env, probe_image):
                 text=True,
             ).stdout.split()
         )
+        mounts = json.loads(
+            subprocess.run(
+                ["docker", "inspect", "--format", "{{json .Mounts}}", running[0]],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
     finally:
         run.kill()
         run.wait()
     assert len(running) == 1
+    (stdio,) = [Path(m["Source"]) for m in mounts if m["Destination"] == "/dativo-stdio"]
     wait_for(lambda: containers("dativo.state_id=acme/killed") == [], timeout=20)
+    wait_for(lambda: not stdio.exists(), timeout=20)  # the FIFOs' folder, removed by the reaper
 
 
 def test_a_run_removes_containers_left_by_a_dativo_that_died(tmp_path, dativo, probe_image):
@@ -443,10 +456,46 @@ def test_a_program_missing_from_its_image_fails_with_the_reason(tmp_path, probe_
     with process.stdout, process.stderr:
         stderr = process.stderr.read().decode()
     assert process.wait(30) == 127
-    assert "exec no-such failed" in stderr
+    assert "exec: no-such: not found" in stderr
     peak = process.resources().peak_rss_bytes
     assert peak is None or peak < 64 << 20  # the container's figure, never the host's
     assert containers("dativo.state_id=acme/missing") == []
+
+
+CMD_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+USER 65532:65532
+CMD ["python3", "-c", "import sys; sys.stdout.write(sys.stdin.read().upper())"]
+"""
+
+
+def test_an_image_run_without_arguments_runs_its_cmd_on_the_fifos(tmp_path, docker_api):
+    """The stdio wrapper keeps Docker's rule: no entrypoint and no arguments run the CMD."""
+    tag = f"dativo-test/cmd:{hashlib.sha256(CMD_DOCKERFILE.encode()).hexdigest()[:12]}"
+    if not image_exists(docker_api, tag):
+        ensure_base_image(docker_api)
+        (tmp_path / "Dockerfile").write_text(CMD_DOCKERFILE)
+        docker_build(docker_api, str(tmp_path), tag, BASE_IMAGE, {"dativo.test": "cmd"})
+    workdir = tmp_path / "run"
+    workdir.mkdir(mode=0o700)
+    process = start_connector(
+        Program("cmd", (), frozenset(), tag, image=tag),
+        [],
+        RuntimeOptions(mode="docker", network="none"),
+        env={},
+        stdin=None,
+        workdir=workdir,
+        labels={"dativo.state_id": "acme/cmd"},
+    )
+    with process.stdin:
+        process.stdin.write(b"through the fifos\n")
+    with process.stdout, process.stderr:
+        out, err = process.stdout.read(), process.stderr.read()
+    assert process.wait(30) == 0, err
+    process.kill_leftovers()
+    assert out == b"THROUGH THE FIFOS\n"
+    assert containers("dativo.state_id=acme/cmd") == []
 
 
 AIRBYTE_SOURCE = PROGRAMS / "fake_airbyte_source.py"

@@ -3,8 +3,10 @@
 its container, then echoes the value of every STATE it reads, as a target does.
 
 On stderr, first one line ``probe: {JSON}`` with argv, uid/gid, cwd, environment names,
-NoNewPrivs and CapEff, whether / and /tmp are writable, the config it read, and the outcome
-of each connection it was asked to open. Config (``--config FILE``, anywhere in argv):
+NoNewPrivs and CapEff, whether / and /tmp are writable, what its stdin and stdout are (the
+targets of /proc/self/fd/0 and 1), what /dativo-stdio holds and whether it is writable, the
+config it read, and the outcome of each connection it was asked to open.
+Config (``--config FILE``, anywhere in argv):
 allocate_mb (int): touch that much memory before reading; burn_cpu_seconds (float);
 connect (list of [host, port]): try each with a 3 s timeout; ignore_sigterm (bool);
 exit_code (int): exit with it right after the report, reading nothing.
@@ -18,6 +20,8 @@ import socket
 import sys
 import time
 from pathlib import Path
+
+STDIO = Path("/dativo-stdio")
 
 
 def writable(folder: str) -> bool:
@@ -67,6 +71,9 @@ def main() -> int:
         **status_fields(),
         "root_writable": writable("/"),
         "tmp_writable": writable("/tmp"),
+        "stdio": [str(Path(f"/proc/self/fd/{fd}").readlink()) for fd in (0, 1)],
+        "stdio_folder": sorted(path.name for path in STDIO.iterdir()) if STDIO.is_dir() else None,
+        "stdio_writable": writable(str(STDIO)),
         "config": config,
         "connect": {f"{h}:{p}": connect(h, p) for h, p in config.get("connect", [])},
         "held_mb": len(hold) >> 20,

@@ -36,15 +36,16 @@ def die_with_parent(parent_pid: int, signal_number: int = signal.SIGKILL) -> Non
         os._exit(1)
 
 
-def _enlarge_pipe(stream: IO[bytes] | None) -> None:
-    if stream is None:
-        return
+def enlarge_pipe(fd: int) -> None:
+    """Give the pipe (or FIFO) behind ``fd`` a ``PIPE_SIZE`` buffer, as far as allowed."""
     with contextlib.suppress(OSError):  # capped by /proc/sys/fs/pipe-max-size; best effort
-        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
 
 
 class ConnectorProcess:
-    """One connector run as a subprocess with stdin, stdout and stderr piped to dativo."""
+    """One connector run as a subprocess with stdin, stdout and stderr piped to dativo
+    (``stdin`` and ``stdout``: None for a pipe, else what the process gets instead); the
+    descriptors in ``pass_fds`` stay open in the process for as long as it lives."""
 
     def __init__(
         self,
@@ -52,6 +53,9 @@ class ConnectorProcess:
         argv: Sequence[str | Path],
         stdin: int | IO[bytes] | None = None,
         env: Mapping[str, str] | None = None,
+        *,
+        stdout: int | None = None,
+        pass_fds: Sequence[int] = (),
     ) -> None:
         self.name = name
         self.argv = [str(a) for a in argv]
@@ -59,15 +63,17 @@ class ConnectorProcess:
         self._popen = subprocess.Popen(
             self.argv,
             stdin=subprocess.PIPE if stdin is None else stdin,
-            stdout=subprocess.PIPE,
+            stdout=subprocess.PIPE if stdout is None else stdout,
             stderr=subprocess.PIPE,
             bufsize=0,
             start_new_session=True,
             env=env,
+            pass_fds=pass_fds,
             preexec_fn=lambda: die_with_parent(parent),  # before any thread starts
         )
         for stream in (self._popen.stdin, self._popen.stdout):
-            _enlarge_pipe(stream)
+            if stream is not None:
+                enlarge_pipe(stream.fileno())
         self._exited: threading.Event | None = None
         self._peak_rss: int | None = None
         self._cpu_seconds: float | None = None

@@ -16,16 +16,26 @@ class DockerError(DativoError):
     """Docker is unreachable, or an image cannot be found or built; the message says which."""
 
 
+_API_VERSIONS: dict[str, str] = {}  # daemon address -> API version negotiated with it
+
+
 def connect(timeout: float = API_SECONDS) -> docker.APIClient:
     """A client of the local Docker daemon (``DOCKER_HOST`` and friends are honoured) whose
-    calls fail after ``timeout`` seconds without an answer."""
+    calls fail after ``timeout`` seconds without an answer. The API version is negotiated
+    with the first client of a daemon only (a run makes several)."""
+    settings = docker.utils.kwargs_from_env()
+    address = str(settings.get("base_url"))
     try:
-        return docker.APIClient(version="auto", timeout=timeout, **docker.utils.kwargs_from_env())
+        client = docker.APIClient(
+            version=_API_VERSIONS.get(address, "auto"), timeout=timeout, **settings
+        )
     except docker.errors.DockerException as exc:
         raise DockerError(
             f"cannot reach the Docker daemon ({exc}); start dockerd, or run the connector "
             "with `runtime: {mode: subprocess}`"
         ) from None
+    _API_VERSIONS[address] = client.api_version
+    return client
 
 
 def image_exists(api: docker.APIClient, image: str) -> bool:

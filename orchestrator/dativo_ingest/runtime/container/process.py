@@ -1,11 +1,14 @@
-"""A container run through ``docker start --attach`` as the local connector process."""
+"""A container run through ``docker start --attach`` as the local connector process, its
+stdin and stdout on FIFOs."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import subprocess
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import docker
 
@@ -13,6 +16,7 @@ from dativo_ingest.logs import get_logger
 from dativo_ingest.runtime.container.api import API_ERRORS
 from dativo_ingest.runtime.container.cgroup import Cgroup, Usage
 from dativo_ingest.runtime.container.reaper import start_reaper, stop_reaper
+from dativo_ingest.runtime.container.stdio import StdioPipes
 from dativo_ingest.runtime.options import RuntimeOptions
 from dativo_ingest.runtime.process import ConnectorProcess, ResourceUsage
 
@@ -25,12 +29,15 @@ _T = TypeVar("_T")
 
 
 class ContainerProcess(ConnectorProcess):
-    """A container, run through ``docker start --attach`` as the local process.
+    """A container, run through ``docker start --attach`` as the local process: its exit and
+    stderr are the container's; ``stdin`` and ``stdout`` are the FIFOs of ``stdio``, whose
+    placeholders the attach process holds (see ``stdio``).
 
     Signals and stops go to the container through the API, each call bounded by the client's
-    timeout (``CALL_SECONDS``); the container is removed once it has ended (``wait``,
-    ``stop``, ``kill_leftovers``), after its final state is read. If the removal fails, the
-    reaper removes it when dativo exits.
+    timeout (``CALL_SECONDS``); the container is removed once it has ended, after its final
+    state is read: in the background when monitored (``kill_leftovers``, ``exit_reason`` and
+    ``resources`` wait for it), else by ``wait``, ``stop`` or ``kill_leftovers``. If the
+    removal fails, the reaper removes it when dativo exits.
     """
 
     def __init__(
@@ -39,24 +46,49 @@ class ContainerProcess(ConnectorProcess):
         api: docker.APIClient,
         container_id: str,
         docker_cli: str,
-        stdin: int | None,
+        stdio: StdioPipes,
         env: Mapping[str, str],
         options: RuntimeOptions,
     ) -> None:
         self.container_id = container_id
         self._api = api
+        self._stdio = stdio
         self._finish_lock, self._finished = threading.Lock(), False
         self._memory = options.memory
         self._state: dict[str, Any] = {}
         self._memory_limit = 0
         self._usage = Usage()
-        self._reaper = start_reaper(docker_cli, container_id)
-        attach = [docker_cli, "start", "--attach", *(["--interactive"] if stdin is None else [])]
+        self._reaper = start_reaper(docker_cli, container_id, stdio.folder)
+        attach = [docker_cli, "start", "--attach", container_id]
         try:
-            super().__init__(name, [*attach, container_id], stdin, env)
+            super().__init__(
+                name,
+                attach,
+                subprocess.DEVNULL,
+                env,
+                stdout=subprocess.DEVNULL,
+                pass_fds=stdio.placeholders,
+            )
         except OSError:
+            stdio.close()
             self._finish()
             raise
+        finally:
+            stdio.drop_placeholders()
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self._stdio.stdin is not None, f"{self.name} was started without input"
+        return self._stdio.stdin
+
+    @property
+    def stdout(self) -> IO[bytes]:
+        return self._stdio.stdout
+
+    def close_stdin(self) -> None:
+        if self._stdio.stdin is not None:
+            with contextlib.suppress(OSError):
+                self._stdio.stdin.close()
 
     def monitor(self) -> None:
         """Start measuring: the CLI's exit is the container's; figures come from the
@@ -65,9 +97,15 @@ class ContainerProcess(ConnectorProcess):
         threading.Thread(target=self._reap, daemon=True).start()
         threading.Thread(target=self._sample, daemon=True).start()
 
+    def _reap(self) -> None:
+        """Once the CLI has exited, finish the container here, off the caller's path: the
+        run goes on while it is inspected and removed (``kill_leftovers`` waits for it)."""
+        super()._reap()
+        self._finish()
+
     def wait(self, timeout: float | None = None) -> int | None:
         code = super().wait(timeout)
-        if code is not None:
+        if code is not None and self._exited is None:  # not monitored: finish it now
             self._finish()
         return code
 
@@ -87,13 +125,16 @@ class ContainerProcess(ConnectorProcess):
         return code if code is not None else -signal.SIGKILL
 
     def kill_leftovers(self) -> None:
-        """Kill the container and its local ``docker start`` process, and remove it."""
+        """Kill the container, its local ``docker start`` process and whatever holds its
+        FIFOs (so its stream ends even if the daemon does not answer), and remove it."""
         if self.returncode is None:
             ConnectorProcess.signal_group(self, signal.SIGKILL)  # ends the attach at once
+            self._stdio.kill_holders()
             self._kill(signal.SIGKILL)
         self._finish()
 
     def exit_reason(self) -> str | None:
+        self._finished_if_exited()
         if self._state.get("OOMKilled"):
             limit = f" (limit {self._memory})" if self._memory else ""
             return f"was killed: out of memory{limit}"
@@ -108,6 +149,7 @@ class ContainerProcess(ConnectorProcess):
         """Peak memory and CPU seconds of the container, sampled from its cgroup every
         0.02 s (the last interval is missed); the memory limit if it was killed for exceeding
         it. None when unreadable (another host, another cgroup layout)."""
+        self._finished_if_exited()
         peak = self._usage.peak_bytes
         if self._state.get("OOMKilled") and self._memory_limit:
             peak = max(peak or 0, self._memory_limit)
@@ -140,11 +182,17 @@ class ContainerProcess(ConnectorProcess):
                 self._popen.kill()  # the CLI outlived the container
                 ConnectorProcess.wait(self, _FINISH_SECONDS)
             self._usage.done.set()
+            self._stdio.remove()
             info = self._call(lambda: self._api.inspect_container(self.container_id)) or {}
             self._state = info.get("State") or {}
             self._memory_limit = int((info.get("HostConfig") or {}).get("Memory") or 0)
             if self._remove():
                 stop_reaper(self._reaper)
+
+    def _finished_if_exited(self) -> None:
+        """Once the container has exited, wait until it is finished (its state read)."""
+        if self.returncode is not None:
+            self._finish()
 
     def _remove(self) -> bool:
         """Remove the container (killing it if it runs); False if the daemon did not."""

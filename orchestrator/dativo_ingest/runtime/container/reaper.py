@@ -1,20 +1,23 @@
-"""A watcher process that removes a container if dativo dies before removing it."""
+"""A watcher process that removes a container (and its FIFOs' folder) if dativo dies first."""
 
 from __future__ import annotations
 
 import contextlib
 import subprocess
+from pathlib import Path
 from typing import IO
 
 _WAIT_SECONDS = 10.0
 
 
-def start_reaper(docker_cli: str, container_id: str) -> subprocess.Popen[bytes]:
-    """A process that removes the container unless told ``done``: if dativo dies, even by
-    SIGKILL, its end of the pipe closes and the reaper removes the container."""
-    script = 'read -r line; [ "$line" = done ] || exec "$1" rm --force "$2" >/dev/null 2>&1'
+def start_reaper(docker_cli: str, container_id: str, folder: Path) -> subprocess.Popen[bytes]:
+    """A process that removes the container and ``folder`` unless told ``done``: if dativo
+    dies, even by SIGKILL, its end of the pipe closes and the reaper removes both."""
+    script = (
+        'read -r line; [ "$line" = done ] || { rm -rf "$3"; "$1" rm --force "$2"; } >/dev/null 2>&1'
+    )
     return subprocess.Popen(
-        ["sh", "-c", script, "dativo-reaper", docker_cli, container_id],
+        ["sh", "-c", script, "dativo-reaper", docker_cli, container_id, str(folder)],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

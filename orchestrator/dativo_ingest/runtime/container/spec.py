@@ -12,6 +12,7 @@ from typing import Any
 import docker
 
 from dativo_ingest.protocol.adapters import adapter_for
+from dativo_ingest.runtime.container.stdio import CONTAINER_FOLDER, StdioPipes
 from dativo_ingest.runtime.options import Mount, RuntimeOptions
 from dativo_ingest.runtime.program import Program
 
@@ -22,7 +23,7 @@ CONTAINER_UID = 65532  # the containers' user when dativo runs as root (distrole
 class ContainerSpec:
     """What runs in the container and what it sees of the host."""
 
-    entrypoint: list[str] | None
+    entrypoint: list[str]
     command: list[str]
     binds: dict[str, dict[str, str]]
     working_dir: str | None
@@ -36,17 +37,21 @@ class ContainerSpec:
         image: str,
         workdir: Path,
         api: docker.APIClient,
+        stdio: StdioPipes,
     ) -> ContainerSpec:
         """The run's files (config, catalog, state) are read-only under /dativo, or under
         /airbyte for Airbyte images, whose ``AIRBYTE_ENTRYPOINT`` runs; the paths in ``args``
         follow. ``runtime.mounts`` are at the same paths as on the host, so paths in configs
-        hold; the working folder is dativo's when it is inside one of them."""
+        hold; the working folder is dativo's when it is inside one of them. The connector's
+        command line (the program's, the image's ``AIRBYTE_ENTRYPOINT`` or its entrypoint)
+        runs behind ``stdio``'s wrapper, its stdin and stdout on the FIFOs."""
         binds: dict[str, dict[str, str]] = {}
         for given in options.mounts or []:
             mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
             binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
         cwd = Path.cwd()
         inside = any(cwd == Path(b) or Path(b) in cwd.parents for b in binds)
+        binds[str(stdio.folder)] = {"bind": CONTAINER_FOLDER, "mode": "ro"}
         adapter = adapter_for(program.protocol)
         folder = adapter.container_folder
         command = [str(arg) for arg in args]
@@ -57,10 +62,14 @@ class ContainerSpec:
                     binds[str(arg)] = {"bind": command[index], "mode": "ro"}
         if not adapter.mounts_files_singly:
             binds[str(workdir)] = {"bind": folder, "mode": "ro"}
-        entrypoint = list(program.container_argv) or None
+        config = api.inspect_image(image).get("Config") or {}
+        entrypoint = list(program.container_argv)
         if adapter.entrypoint_variable:
-            entrypoint = _image_entrypoint(api, image, adapter.entrypoint_variable) or entrypoint
-        return cls(entrypoint, command, binds, str(cwd) if inside else None)
+            entrypoint = _variable(config, adapter.entrypoint_variable) or entrypoint
+        if not entrypoint:  # the image's own, with its Cmd when there are no arguments
+            entrypoint = list(config.get("Entrypoint") or [])
+            command = command or list(config.get("Cmd") or [])
+        return cls([*stdio.wrapper(), *entrypoint], command, binds, str(cwd) if inside else None)
 
     def host_config(self, options: RuntimeOptions) -> dict[str, Any]:
         network = options.network or "bridge"
@@ -83,9 +92,8 @@ class ContainerSpec:
         return config
 
 
-def _image_entrypoint(api: docker.APIClient, image: str, variable: str) -> list[str] | None:
+def _variable(config: dict[str, Any], variable: str) -> list[str] | None:
     """The command line in the image's environment variable ``variable``, if set."""
-    config = api.inspect_image(image).get("Config") or {}
     for entry in config.get("Env") or []:
         name, _, value = entry.partition("=")
         if name == variable and value.strip():
