@@ -104,12 +104,12 @@ class Target(KitTarget[Stream]):
         """Runs of compact records are written as received, unless metadata is added."""
         return self._stamper is None
 
-    def take_run(self, stream: Stream, records: bytes, count: int) -> bool:
+    def take_run(self, stream: Stream, records: list[bytes]) -> bool:
         """Write the run's records as received, if each is an object with its key properties
         (and fits the schema, with ``validate_records``); else refuse it whole."""
         keys, check = stream.key_properties, stream.check
         try:
-            for record in map(orjson.loads, records.split(b"\n")):
+            for record in map(orjson.loads, records):
                 if type(record) is not dict or (check is not None and check(record)):
                     return False
                 for key in keys:
@@ -117,16 +117,16 @@ class Target(KitTarget[Stream]):
                         return False
         except orjson.JSONDecodeError:
             return False
-        pending, start = stream.pending, 0
+        lines, pending, start = b"\n".join(records), stream.pending, 0
         while True:  # as write_record does: hand over after the line that fills the room
-            cut = records.find(b"\n", start + max(0, stream.room - len(pending) - 1))
+            cut = lines.find(b"\n", start + max(0, stream.room - len(pending) - 1))
             if cut < 0:
-                pending += records[start:] if start else records
+                pending += lines[start:] if start else lines
                 pending += b"\n"
                 if len(pending) >= stream.room:
                     self._hand_over(stream)
                 return True
-            pending += records[start : cut + 1]
+            pending += lines[start : cut + 1]
             self._hand_over(stream)
             start = cut + 1
 

@@ -111,18 +111,19 @@ class Target(KitTarget[Stream]):
         """Every stream takes runs of compact records."""
         return True
 
-    def take_run(self, stream: Stream, records: bytes, count: int) -> bool:
+    def take_run(self, stream: Stream, records: list[bytes]) -> bool:
         """Buffer the run: as the table Arrow parses from it, when it reads every column and
         the run is long enough, else (or if the per-record path must decide) decoded; refuse it
         if a record is not an object with its key properties."""
         converter = stream.converter
-        if converter.reads_json and count >= MIN_RUN:
-            table = converter.from_json(records, count)
+        if converter.reads_json and len(records) >= MIN_RUN:
+            lines = b"\n".join(records)
+            table = converter.from_json(lines, len(records))
             if table is not None:
                 if stream.rows:
                     stream.parts.append(stream.rows)
                     stream.rows = []
-                stream.parts.append((table, records))
+                stream.parts.append((table, lines))
                 return True
         rows = _decode(records, stream.key_properties, converter.decimals)
         if rows is None:
@@ -156,13 +157,13 @@ class Target(KitTarget[Stream]):
 
 
 def _decode(
-    records: bytes, keys: tuple[str, ...], decimals: DecimalReader[Decimal] | None
+    records: list[bytes], keys: tuple[str, ...], decimals: DecimalReader[Decimal] | None
 ) -> list[dict[str, t.Any]] | None:
-    """The records of a run (one JSON object a line, declared decimals exact), or None if one
-    is not an object with non-null key properties."""
+    """The records of a run (declared decimals exact), or None if one is not an object with
+    non-null key properties."""
     loads, rows = orjson.loads, []
     try:
-        for raw in records.split(b"\n"):
+        for raw in records:
             record = loads(raw)
             if type(record) is not dict:
                 return None

@@ -42,6 +42,7 @@ _RECORD_KEY = b',"record":{'
 _COMPACT_END = b"}}\n"
 _NAME_AT = len(_COMPACT_START)
 _RECORD_SKIP = len(_RECORD_KEY) - 1  # the record starts at its "{"
+RUN_BYTES = 4 << 20  # a run is handed over once its records hold this many bytes
 _NO_RUN = b"\n\n"  # no line starts so: only its last byte can be a newline
 
 
@@ -91,6 +92,9 @@ class Target(t.Generic[S]):
         self._run: list[bytes] = []  # undecoded records of consecutive lines, for one stream
         self._run_stream: S | None = None
         self._run_first = 0  # the input line of the run's first record
+        self._run_counted = 0  # how many of its records the batch counts already
+        self._run_size = 0  # the bytes of those records
+        self._run_framing = 0  # how many bytes its lines hold beside their records
         self._handlers: dict[str, Callable[[int, Message], None]] = {
             "SCHEMA": self._on_schema,
             "STATE": self._on_state,
@@ -120,9 +124,9 @@ class Target(t.Generic[S]):
         ``take_run`` (no by default)."""
         return False
 
-    def take_run(self, stream: S, records: bytes, count: int) -> bool:
-        """Take a run of ``count`` undecoded records (from consecutive compact RECORD lines;
-        ``records`` holds their JSON, one a line) whole, or refuse it, taking none of them.
+    def take_run(self, stream: S, records: list[bytes]) -> bool:
+        """Take a run of undecoded records (the JSON of each, from consecutive compact RECORD
+        lines, in order; none holds a newline) whole, or refuse it, taking none of them.
         Take it only when every record is a JSON object with non-null key properties; a
         refused run is read again record by record through ``write_record``, which fails at
         the first bad one. Called before any other line is handled and before each commit."""
@@ -145,6 +149,7 @@ class Target(t.Generic[S]):
         try:
             try:
                 self._read(lines)
+                self._flush_run()  # a bad record in the last run fails here, as if read
             except InputError:
                 self.commit()
                 raise
@@ -189,26 +194,53 @@ class Target(t.Generic[S]):
         on_line, runs, run = self._on_line, self._runs, self._run
         run_start = _NO_RUN  # how the open run's lines start, up to the record's "{"
         end = skip = 0  # where the name ends and the record starts in them
+        due = 0  # the run's length at which its records are counted and the policy applied
         for number, line in enumerate(lines, 1):
-            if not (line.startswith(run_start) and line.endswith(_COMPACT_END)):
-                if self._run_stream is not None:
-                    self._end_run()
-                    run_start = _NO_RUN
-                stream = None
-                if line.startswith(_COMPACT_START) and line.endswith(_COMPACT_END):
-                    end = line.find(_RECORD_KEY, _NAME_AT)
-                    stream = runs.get(line[_NAME_AT:end])
-                if stream is None:
-                    on_line(number, line)
+            if line.startswith(run_start) and line.endswith(_COMPACT_END):
+                run.append(line[skip:-2])
+                if len(run) >= due:
+                    due = self._count_run()
+                continue
+            if self._run_stream is not None:
+                self._end_run()
+                run_start = _NO_RUN
+            if line.startswith(_COMPACT_START) and line.endswith(_COMPACT_END):
+                end = line.find(_RECORD_KEY, _NAME_AT)
+                stream = runs.get(line[_NAME_AT:end])
+                if stream is not None:  # the stream takes runs: one starts here
+                    skip = end + _RECORD_SKIP
+                    run_start = line[: skip + 1]
+                    self._run_stream, self._run_first = stream, number
+                    self._run_framing = skip + 2
+                    run.append(line[skip:-2])
+                    due = self._count_run()
                     continue
-                skip = end + _RECORD_SKIP  # a run of the stream starts here
-                run_start = line[: skip + 1]
-                self._run_stream, self._run_first = stream, number
-            run.append(line[skip:-2])
-            self._bytes += len(line)
-            self._records += 1
-            if self._records >= self._next_check:
-                self._apply_policy()
+            on_line(number, line)
+
+    def _count_run(self) -> int:
+        """Count the open run's new records (into the batch's records and bytes), apply the
+        batch policy if due, hand the run over once it holds ``RUN_BYTES``; return the run's
+        length at which to come back: the next policy check, or sooner if records of the
+        size just seen would fill the run before."""
+        added, added_bytes = self._count_run_records()
+        if self._records >= self._next_check:
+            self._apply_policy()
+        if self._run_size >= RUN_BYTES:
+            self._flush_run()
+        room = (RUN_BYTES - self._run_size) * added // max(1, added_bytes) + 1
+        return len(self._run) + min(self._next_check - self._records, room)
+
+    def _count_run_records(self) -> tuple[int, int]:
+        """Count the records added to the open run since the last count; return how many, and
+        their bytes."""
+        run, counted = self._run, self._run_counted
+        added = run[counted:]
+        size = sum(map(len, added))
+        self._records += len(added)
+        self._bytes += size + len(added) * self._run_framing
+        self._run_counted = len(run)
+        self._run_size += size
+        return len(added), size
 
     def _on_line(self, number: int, line: bytes) -> None:
         """Decode a whole line and dispatch its message."""
@@ -235,15 +267,17 @@ class Target(t.Generic[S]):
         stream, run = self._run_stream, self._run
         if stream is None or not run:
             return
-        records = b"\n".join(run)
+        self._count_run_records()
+        records = run[:]
         count = len(run)
         run.clear()
+        self._run_counted = self._run_size = 0
         first = self._run_first
         self._run_first += count
-        if self.take_run(stream, records, count):
+        if self.take_run(stream, records):
             return
         start = _COMPACT_START + orjson.dumps(stream.name) + _RECORD_KEY[:_RECORD_SKIP]
-        lines = [start + raw + _COMPACT_END[1:] for raw in records.split(b"\n")]
+        lines = [start + raw + _COMPACT_END[1:] for raw in records]
         self._records -= count  # counted again as each line is read
         self._bytes -= sum(map(len, lines))
         for number, line in enumerate(lines, first):

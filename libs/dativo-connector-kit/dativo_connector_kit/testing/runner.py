@@ -127,6 +127,15 @@ class TargetRunner:
         )
 
     @staticmethod
+    def compact(*messages: dict[str, t.Any]) -> bytes:
+        """Singer messages as compact JSON lines, as most taps write them (the loop hands
+        their RECORD lines to a target that takes runs undecoded)."""
+        return b"".join(
+            json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            for message in messages
+        )
+
+    @staticmethod
     def assert_failed(
         result: subprocess.CompletedProcess[bytes], exit_code: int, *texts: str
     ) -> None:
