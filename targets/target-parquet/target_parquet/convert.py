@@ -69,6 +69,7 @@ _NUMBERS = frozenset({int, float, _NONE})
 _ONLY = {Kind.BOOLEAN: frozenset({bool, _NONE}), Kind.STRING: frozenset({str, _NONE})}
 _STRINGS = frozenset({str, _NONE})
 _DECIMALS = frozenset({Decimal, int, _NONE})
+_DECIMAL_TEXTS = frozenset({Decimal, int, str, _NONE})
 # the kinds Arrow's JSON reader reads as the per-record path would (date-times and dates are
 # read as strings, then converted alike); NESTED types hold only int64, float64, bool, string
 _READS_JSON = frozenset(
@@ -77,7 +78,6 @@ _READS_JSON = frozenset(
 # JSON text that Arrow reads (as floats) and orjson, the per-record path, refuses
 _NOT_JSON = (b"NaN", b"Infinity")
 JSON_BLOCK_BYTES = 4 << 20  # Arrow's JSON reader parses blocks of this size in parallel
-_DECIMAL_TEXTS = frozenset({Decimal, int, str, _NONE})
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -352,8 +352,6 @@ class BatchConverter:
         arrays = {}
         for index, column in enumerate(self._via_struct):
             array = struct.field(index)
-            if column.kind is Kind.NUMBER and pc.any(pc.invert(pc.is_finite(array))).as_py():
-                return None  # NaN or Infinity: not JSON
             if column.kind is Kind.TIMESTAMP:
                 array = timestamps(array)
             elif column.kind is Kind.DATE:

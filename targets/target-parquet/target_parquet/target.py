@@ -48,14 +48,17 @@ class Stream:
         if rows:
             parts.append(rows)
         convert = self.converter.table
-        tables = [part[0] if type(part) is tuple else convert(part) for part in parts]
+        tables = [part[0] if isinstance(part, tuple) else convert(part) for part in parts]
         if all(table.schema == tables[0].schema for table in tables):
             return tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         # some decoded rows needed another type (a fallback): all rows through that path
         del tables
         every: list[dict[str, t.Any]] = []
         for part in parts:
-            every += map(orjson.loads, part[1].split(b"\n")) if type(part) is tuple else part
+            if isinstance(part, tuple):
+                every += map(orjson.loads, part[1].split(b"\n"))
+            else:
+                every += part
         del parts
         return convert(every)
 

@@ -144,8 +144,10 @@ class Target(t.Generic[S]):
         """Process every line, then commit; on bad input, commit what came before it first.
 
         The cyclic garbage collector is paused meanwhile and runs after each commit: records
-        have no cycles, and rescanning a batch of them would cost a third of the run."""
+        have no cycles, and rescanning a batch of them would cost a third of the run. What
+        exists before (modules, settings) is frozen out of those collections."""
         gc.disable()
+        gc.freeze()
         try:
             try:
                 self._read(lines)
@@ -158,6 +160,7 @@ class Target(t.Generic[S]):
             self.discard()
             raise
         finally:
+            gc.unfreeze()
             gc.enable()
 
     def commit(self) -> None:
