@@ -7,6 +7,7 @@ import subprocess
 import typing as t
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 TIMEOUT_SECONDS = 60
@@ -134,6 +135,20 @@ class TargetRunner:
             json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
             for message in messages
         )
+
+    def run_both_ways(
+        self, messages: list[dict[str, t.Any]], take: Callable[[], t.Any], **settings: t.Any
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run ``messages`` as ``encode`` writes them, then as ``compact`` lines (which the loop
+        may hand over in runs); both runs must end alike: exit status, stdout, stderr and what
+        ``take`` returns after each (it reads the destination and empties it). Return the
+        second run's result."""
+        outcomes = []
+        for encode in (self.encode, self.compact):
+            result = self.run(encode(*messages), **settings)
+            outcomes.append((result.returncode, result.stdout, result.stderr, take()))
+        assert outcomes[1] == outcomes[0]
+        return result
 
     @staticmethod
     def assert_failed(
