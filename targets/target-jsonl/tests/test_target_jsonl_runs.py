@@ -15,14 +15,14 @@ RAW = (
 def run_both_ways(jsonl: t.Any, messages: list[dict[str, t.Any]], **settings: t.Any) -> t.Any:
     """``run_both_ways`` comparing the files published, byte for byte."""
 
-    def take() -> list[bytes]:
-        files = jsonl.published()
-        contents = [path.read_bytes() for path in files]
-        for path in files:
+    def clear() -> None:
+        for path in jsonl.published():
             path.unlink()
-        return contents
 
-    return jsonl.run_both_ways(messages, take, **settings)
+    def read() -> list[bytes]:
+        return [path.read_bytes() for path in jsonl.published()]
+
+    return jsonl.run_both_ways(messages, read, clear, **settings)
 
 
 def test_records_are_written_byte_for_byte_as_received(jsonl):

@@ -48,13 +48,14 @@ def records(first: int, last: int, odd: dict[int, dict[str, t.Any]] | None = Non
 def both_ways(parquet: t.Any, messages: list[dict[str, t.Any]], **settings: t.Any) -> t.Any:
     """``run_both_ways`` comparing the tables written (schemas and rows); structs kept."""
 
-    def take() -> list[tuple[t.Any, list[dict[str, t.Any]]]]:
-        tables = [(table.schema, table.to_pylist()) for table in parquet.tables()]
+    def clear() -> None:
         for path in parquet.files():
             path.unlink()
-        return tables
 
-    return parquet.run_both_ways(messages, take, nested_as_json=False, **settings)
+    def read() -> list[tuple[t.Any, list[dict[str, t.Any]]]]:
+        return [(table.schema, table.to_pylist()) for table in parquet.tables()]
+
+    return parquet.run_both_ways(messages, read, clear, nested_as_json=False, **settings)
 
 
 def test_typed_columns_from_long_runs(parquet):

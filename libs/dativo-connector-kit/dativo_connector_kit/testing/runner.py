@@ -137,16 +137,22 @@ class TargetRunner:
         )
 
     def run_both_ways(
-        self, messages: list[dict[str, t.Any]], take: Callable[[], t.Any], **settings: t.Any
+        self,
+        messages: list[dict[str, t.Any]],
+        read: Callable[[], t.Any],
+        clear: Callable[[], None],
+        **settings: t.Any,
     ) -> subprocess.CompletedProcess[bytes]:
-        """Run ``messages`` as ``encode`` writes them, then as ``compact`` lines (which the loop
-        may hand over in runs); both runs must end alike: exit status, stdout, stderr and what
-        ``take`` returns after each (it reads the destination and empties it). Return the
-        second run's result."""
+        """Run ``messages`` as ``encode`` writes them, ``clear`` the destination, then run them
+        as ``compact`` lines (which the loop may hand over in runs): both runs must end alike
+        (exit status, stdout, stderr and what ``read`` finds in the destination). Return the
+        second run's result; its output stays in the destination."""
         outcomes = []
         for encode in (self.encode, self.compact):
+            if outcomes:
+                clear()
             result = self.run(encode(*messages), **settings)
-            outcomes.append((result.returncode, result.stdout, result.stderr, take()))
+            outcomes.append((result.returncode, result.stdout, result.stderr, read()))
         assert outcomes[1] == outcomes[0]
         return result
 
