@@ -147,7 +147,7 @@ class TargetRunner:
         as ``compact`` lines (which the loop may hand over in runs): both runs must end alike
         (exit status, stdout, stderr and what ``read`` finds in the destination). Return the
         second run's result; its output stays in the destination."""
-        outcomes = []
+        outcomes: list[tuple[int, bytes, bytes, t.Any]] = []
         for encode in (self.encode, self.compact):
             if outcomes:
                 clear()
