@@ -14,6 +14,7 @@ import pytest
 
 from dativo_connector_kit import ConfigurationError
 from dativo_connector_kit.target import BatchPolicy, InputError, Target, writable_folder
+from dativo_connector_kit.target.loop import RUN_BYTES
 
 if t.TYPE_CHECKING:
     from dativo_connector_kit.target import Message, Schema
@@ -126,3 +127,65 @@ def test_test_mode_folder_check_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigurationError, match="is not a folder"):
         writable_folder(tmp_path / "file" / "out")
+
+
+@dataclass
+class RunTarget(MemoryTarget):
+    """Takes runs of compact records (each run's size is logged in ``runs``), refusing those
+    holding a record with ``"p": "refuse"``."""
+
+    runs: list[int] = field(default_factory=list)
+
+    def takes_runs(self, stream: Stream) -> bool:
+        return True
+
+    def take_run(self, stream: Stream, records: list[bytes]) -> bool:
+        try:
+            decoded = [json.loads(raw) for raw in records]
+        except json.JSONDecodeError:
+            return False
+        if any(record.get("p") == "refuse" for record in decoded):
+            return False
+        self.runs.append(sum(map(len, records)))
+        self.open_batch += decoded
+        return True
+
+
+def compact(*messages: dict) -> list[bytes]:
+    return [json.dumps(message, separators=(",", ":")).encode() + b"\n" for message in messages]
+
+
+def test_runs_are_committed_and_counted_as_lines_read_one_by_one() -> None:
+    messages = [SCHEMA, state(0), *(record(n, "x" * 20) for n in range(1, 1000)), state(999)]
+    messages += [record(1000), record(1001)]
+    policy = BatchPolicy(max_records=5000, max_bytes=40_000, max_age_seconds=3600)
+    one_by_one, in_runs = MemoryTarget(policy), RunTarget(policy)
+    one_by_one.consume(compact(*messages))
+    in_runs.consume(compact(*messages))
+    assert in_runs.log == one_by_one.log
+    # records 1-999 (the STATE after them ends the run), 1000 (handed over by the commit its
+    # policy check makes), 1001
+    assert len(in_runs.runs) == 3
+
+
+def test_a_refused_run_is_read_again_line_by_line_and_fails_at_its_bad_line() -> None:
+    target = RunTarget(BatchPolicy())
+    good = [record(n) for n in range(1, 4)]
+    target.consume(compact(SCHEMA, *good, state(3), record(4, "refuse"), record(5)))
+    assert target.log == [("commit", [1, 2, 3, 4, 5]), ("state", 3)]
+    assert len(target.runs) == 1
+    target = RunTarget(BatchPolicy())
+    bad = b'{"type":"RECORD","stream":"s","record":{"id":6,"p":}}\n'
+    with pytest.raises(InputError) as raised:
+        target.consume([*compact(SCHEMA, *good, state(3), record(4), record(5)), bad])
+    assert str(raised.value).startswith("input line 8: not valid JSON")
+    assert target.log == [("commit", [1, 2, 3, 4, 5]), ("state", 3)]
+
+
+def test_a_long_run_is_handed_over_in_pieces() -> None:
+    target = RunTarget(BatchPolicy())
+    big = [record(n, "x" * 100_000) for n in range(1, 201)]  # 20 MB
+    target.consume(compact(SCHEMA, *big))
+    assert target.log == [("commit", list(range(1, 201)))]
+    assert len(target.runs) > 1
+    assert max(target.runs) <= RUN_BYTES + 100_100

@@ -98,8 +98,37 @@ class Target(KitTarget[Stream]):
         pending = stream.pending
         pending += orjson.dumps(record, option=_LINE)
         if len(pending) >= stream.room:
-            stream.room = min(self._chunk_bytes, self._destination.write(stream.name, pending))
-            pending.clear()
+            self._hand_over(stream)
+
+    def takes_runs(self, stream: Stream) -> bool:
+        """Runs of compact records are written as received, unless metadata is added."""
+        return self._stamper is None
+
+    def take_run(self, stream: Stream, records: list[bytes]) -> bool:
+        """Write the run's records as received, if each is an object with its key properties
+        (and fits the schema, with ``validate_records``); else refuse it whole."""
+        keys, check = stream.key_properties, stream.check
+        try:
+            for record in map(orjson.loads, records):
+                if type(record) is not dict or (check is not None and check(record)):
+                    return False
+                for key in keys:
+                    if record.get(key) is None:
+                        return False
+        except orjson.JSONDecodeError:
+            return False
+        lines, pending, start = b"\n".join(records), stream.pending, 0
+        while True:  # as write_record does: hand over after the line that fills the room
+            cut = lines.find(b"\n", start + max(0, stream.room - len(pending) - 1))
+            if cut < 0:
+                pending += lines[start:] if start else lines
+                pending += b"\n"
+                if len(pending) >= stream.room:
+                    self._hand_over(stream)
+                return True
+            pending += lines[start : cut + 1]
+            self._hand_over(stream)
+            start = cut + 1
 
     def commit_batch(self) -> None:
         """Hand every pending line to the destination and publish its files."""
@@ -111,6 +140,11 @@ class Target(KitTarget[Stream]):
         self._destination.commit()
         if self._stamper is not None:
             self._stamper.new_batch()
+
+    def _hand_over(self, stream: Stream) -> None:
+        """Write the stream's pending lines to its file."""
+        stream.room = min(self._chunk_bytes, self._destination.write(stream.name, stream.pending))
+        stream.pending.clear()
 
     def _fresh_room(self) -> int:
         return min(self._chunk_bytes, self._destination.file_bytes)

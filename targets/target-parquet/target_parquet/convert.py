@@ -10,6 +10,12 @@ Decimal fields arrive as ``Decimal`` (``DecimalReader``): a ``numeric(p,s)`` fie
 decimal128/256, and Arrow refuses a value it would have to round; ``numeric`` keeps the digits
 as text.
 
+Records that arrive as JSON text (runs of compact RECORD lines, see the connector kit's loop)
+are parsed by Arrow's JSON reader in C++ against the columns' types (``from_json``), when every
+column is of a kind it reads exactly; any doubt (a value Arrow refuses, an undeclared field, a
+null where validation must tell a missing field from a null) sends them back to the per-record
+path, which then decides as described here.
+
 A value that does not fit its field (``"abc"`` for an integer, an unparseable date-time)
 raises ``RecordError`` under ``validate_records``; otherwise the field is stored, in this
 batch's files only, in the first kind of ``FALLBACKS`` that holds every value (an integer field
@@ -30,6 +36,7 @@ from uuid import UUID
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.json as pj
 
 from dativo_connector_kit.decimals import DecimalReader
 from target_parquet.columns import ARROW_TYPES, TIMESTAMP_TYPE, Column, Kind
@@ -63,6 +70,14 @@ _ONLY = {Kind.BOOLEAN: frozenset({bool, _NONE}), Kind.STRING: frozenset({str, _N
 _STRINGS = frozenset({str, _NONE})
 _DECIMALS = frozenset({Decimal, int, _NONE})
 _DECIMAL_TEXTS = frozenset({Decimal, int, str, _NONE})
+# the kinds Arrow's JSON reader reads as the per-record path would (date-times and dates are
+# read as strings, then converted alike); NESTED types hold only int64, float64, bool, string
+_READS_JSON = frozenset(
+    {Kind.INTEGER, Kind.NUMBER, Kind.BOOLEAN, Kind.STRING, Kind.TIMESTAMP, Kind.DATE, Kind.NESTED}
+)
+# JSON text that Arrow reads (as floats) and orjson, the per-record path, refuses
+_NOT_JSON = (b"NaN", b"Infinity")
+JSON_BLOCK_BYTES = 4 << 20  # Arrow's JSON reader parses blocks of this size in parallel
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -257,16 +272,59 @@ class BatchConverter:
         self.decimals = DecimalReader.for_fields(decimals, Decimal) if decimals else None
         self._via_struct = [column for column in columns.values() if column.kind in _VIA_STRUCT]
         self._struct_type = pa.struct(
-            [
-                pa.field(
-                    column.name,
-                    pa.string()
-                    if column.kind in (Kind.TIMESTAMP, Kind.DATE)
-                    else column.arrow_type,
-                )
-                for column in self._via_struct
-            ]
+            [pa.field(column.name, _read_type(column)) for column in self._via_struct]
         )
+        self.reads_json = all(column.kind in _READS_JSON for column in columns.values()) and not (
+            validate and set(self._required) - columns.keys()
+        )
+        self._json_options = pj.ParseOptions(
+            explicit_schema=pa.schema(
+                [pa.field(column.name, _read_type(column)) for column in columns.values()]
+            ),
+            unexpected_field_behavior="error",
+        )
+        self._nested_floats = any(
+            column.kind is Kind.NESTED and _holds_floats(column.arrow_type)
+            for column in columns.values()
+        )
+        self._must_hold = {
+            *key_properties,
+            *(self._required if validate else ()),
+            *(name for name, column in columns.items() if validate and not column.nullable),
+        }
+
+    def from_json(self, records: bytes, count: int) -> pa.Table | None:
+        """The table of ``count`` records, one JSON object a line, parsed by Arrow (only when
+        ``reads_json``); None when the per-record path must decide (see the module docstring):
+        a value Arrow refuses or reads otherwise, an undeclared field, or a null in a key,
+        required or (validating) non-nullable field."""
+        if self._nested_floats and any(text in records for text in _NOT_JSON):
+            return None
+        try:
+            table = pj.read_json(
+                pa.BufferReader(records),
+                read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES),
+                parse_options=self._json_options,
+            )
+        except _CONVERSION_ERRORS:
+            return None
+        if table.num_rows != count:  # a line held more than one object
+            return None
+        arrays: list[pa.ChunkedArray | pa.Array | None] = []
+        for name, column in self._columns.items():
+            array = table.column(name)
+            if name in self._must_hold and array.null_count:
+                return None
+            if column.kind is Kind.NUMBER and pc.any(pc.invert(pc.is_finite(array))).as_py():
+                return None  # NaN or Infinity: not JSON
+            if column.kind is Kind.TIMESTAMP:
+                array = timestamps(array)
+            elif column.kind is Kind.DATE:
+                array = _dates(array)
+            if array is None:
+                return None
+            arrays.append(array)
+        return pa.Table.from_arrays(arrays, names=list(self._columns))
 
     def table(self, rows: list[Row]) -> pa.Table:
         """The batch as a table with one column per field, in schema order."""
@@ -376,6 +434,20 @@ class BatchConverter:
             key = {name: row.get(name) for name in self._key_properties}
             return orjson.dumps(key, default=str).decode()
         return _show(row) + " (the stream has no key properties)"
+
+
+def _holds_floats(arrow_type: pa.DataType) -> bool:
+    """Whether a nested type holds float64 values at any depth."""
+    if pa.types.is_list(arrow_type):
+        return _holds_floats(arrow_type.value_type)
+    if pa.types.is_struct(arrow_type):
+        return any(_holds_floats(field.type) for field in arrow_type)
+    return bool(pa.types.is_float64(arrow_type))
+
+
+def _read_type(column: Column) -> pa.DataType:
+    """The type a column is first read as: date-times and dates as strings."""
+    return pa.string() if column.kind in (Kind.TIMESTAMP, Kind.DATE) else column.arrow_type
 
 
 def _show(value: t.Any, limit: int = 120) -> str:

@@ -2,10 +2,18 @@
 
 A target subclasses ``Target`` and implements its destination in four hooks: ``open_stream``
 (a SCHEMA), ``write_record`` (a RECORD that passed the generic checks), ``commit_batch`` (make
-every record written so far durable) and, optionally, ``activate_version`` and ``discard``.
-The loop owns parsing, dispatch, the generic checks, BATCH files, the batch policy and the
-STATE echo: a STATE's value is written on ``out`` only after the commit that covers every
-record before it.
+every record written so far durable) and, optionally, ``takes_runs``/``take_run``,
+``activate_version`` and ``discard``. The loop owns parsing, dispatch, the generic checks,
+BATCH files, the batch policy and the STATE echo: a STATE's value is written on ``out`` only
+after the commit that covers every record before it.
+
+Runs: compact RECORD lines, ``{"type":"RECORD","stream":<name>,"record":{...}}`` as most taps
+write them, of a stream whose target ``takes_runs`` are not decoded here: the record's bytes
+are cut out of each line and gathered, for consecutive lines of one stream, into a run handed
+to ``take_run`` before any other line is handled and before each commit. The target checks
+and stores the run in one go (its bytes as received, or parsed in bulk), or refuses it; a
+refused run is read again line by line, as any other line is, so a bad record fails at its
+line with the same error as without runs, after the records before it were taken.
 """
 
 from __future__ import annotations
@@ -28,6 +36,14 @@ Message = dict[str, t.Any]
 
 _NO_STATE = object()
 _LINE = orjson.OPT_APPEND_NEWLINE
+# A compact RECORD line is _COMPACT_START <stream name> _RECORD_KEY <record> _COMPACT_END.
+_COMPACT_START = b'{"type":"RECORD","stream":'
+_RECORD_KEY = b',"record":{'
+_COMPACT_END = b"}}\n"
+_NAME_AT = len(_COMPACT_START)
+_RECORD_SKIP = len(_RECORD_KEY) - 1  # the record starts at its "{"
+RUN_BYTES = 4 << 20  # a run is handed over once its records hold this many bytes
+_NO_RUN = b"\n\n"  # no line starts so: only its last byte can be a newline
 
 
 class Stream(t.Protocol):
@@ -72,6 +88,13 @@ class Target(t.Generic[S]):
         self._state: object = _NO_STATE
         self._warned: set[str] = set()
         self._write = self.write_record
+        self._runs: dict[bytes, S] = {}  # the streams that take runs, by their names as JSON
+        self._run: list[bytes] = []  # undecoded records of consecutive lines, for one stream
+        self._run_stream: S | None = None
+        self._run_first = 0  # the input line of the run's first record
+        self._run_counted = 0  # how many of its records the batch counts already
+        self._run_size = 0  # the bytes of those records
+        self._run_framing = 0  # how many bytes its lines hold beside their records
         self._handlers: dict[str, Callable[[int, Message], None]] = {
             "SCHEMA": self._on_schema,
             "STATE": self._on_state,
@@ -96,6 +119,19 @@ class Target(t.Generic[S]):
         """Make every record written since the last commit durable and visible."""
         raise NotImplementedError
 
+    def takes_runs(self, stream: S) -> bool:
+        """Whether the compact RECORD lines of ``stream`` are gathered undecoded into runs for
+        ``take_run`` (no by default)."""
+        return False
+
+    def take_run(self, stream: S, records: list[bytes]) -> bool:
+        """Take a run of undecoded records (the JSON of each, from consecutive compact RECORD
+        lines, in order; none holds a newline) whole, or refuse it, taking none of them.
+        Take it only when every record is a JSON object with non-null key properties; a
+        refused run is read again record by record through ``write_record``, which fails at
+        the first bad one. Called before any other line is handled and before each commit."""
+        return False
+
     def activate_version(self, number: int, stream: S, version: int) -> None:
         """An ACTIVATE_VERSION for a known stream; ignored unless a target overrides it."""
 
@@ -108,11 +144,14 @@ class Target(t.Generic[S]):
         """Process every line, then commit; on bad input, commit what came before it first.
 
         The cyclic garbage collector is paused meanwhile and runs after each commit: records
-        have no cycles, and rescanning a batch of them would cost a third of the run."""
+        have no cycles, and rescanning a batch of them would cost a third of the run. What
+        exists before (modules, settings) is frozen out of those collections."""
         gc.disable()
+        gc.freeze()
         try:
             try:
                 self._read(lines)
+                self._flush_run()  # a bad record in the last run fails here, as if read
             except InputError:
                 self.commit()
                 raise
@@ -121,10 +160,12 @@ class Target(t.Generic[S]):
             self.discard()
             raise
         finally:
+            gc.unfreeze()
             gc.enable()
 
     def commit(self) -> None:
         """Commit the open batch (if it holds anything), then echo the latest STATE (if any)."""
+        self._flush_run()
         if self._opened is not None:
             self.commit_batch()
             self.records_committed += self._records
@@ -153,19 +194,97 @@ class Target(t.Generic[S]):
             self._opened = time.monotonic()
 
     def _read(self, lines: Iterable[bytes]) -> None:
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        on_record, on_other = self._on_record, self._on_other
+        on_line, runs, run = self._on_line, self._runs, self._run
+        run_start = _NO_RUN  # how the open run's lines start, up to the record's "{"
+        end = skip = 0  # where the name ends and the record starts in them
+        due = 0  # the run's length at which its records are counted and the policy applied
         for number, line in enumerate(lines, 1):
-            try:
-                message = loads(line)
-            except decode_error as exc:
-                if line.isspace():
+            if line.startswith(run_start) and line.endswith(_COMPACT_END):
+                run.append(line[skip:-2])
+                if len(run) >= due:
+                    due = self._count_run()
+                continue
+            if self._run_stream is not None:
+                self._end_run()
+                run_start = _NO_RUN
+            if line.startswith(_COMPACT_START) and line.endswith(_COMPACT_END):
+                end = line.find(_RECORD_KEY, _NAME_AT)
+                stream = runs.get(line[_NAME_AT:end])
+                if stream is not None:  # the stream takes runs: one starts here
+                    skip = end + _RECORD_SKIP
+                    run_start = line[: skip + 1]
+                    self._run_stream, self._run_first = stream, number
+                    self._run_framing = skip + 2
+                    run.append(line[skip:-2])
+                    due = self._count_run()
                     continue
-                raise InputError(number, f"not valid JSON ({exc.msg} at byte {exc.pos})") from None
-            if type(message) is dict and message.get("type") == "RECORD":
-                on_record(number, line, message)
-            else:
-                on_other(number, message)
+            on_line(number, line)
+
+    def _count_run(self) -> int:
+        """Count the open run's new records (into the batch's records and bytes), apply the
+        batch policy if due, hand the run over once it holds ``RUN_BYTES``; return the run's
+        length at which to come back: the next policy check, or sooner if records of the
+        size just seen would fill the run before."""
+        added, added_bytes = self._count_run_records()
+        if self._records >= self._next_check:
+            self._apply_policy()
+        if self._run_size >= RUN_BYTES:
+            self._flush_run()
+        room = (RUN_BYTES - self._run_size) * added // max(1, added_bytes) + 1
+        return len(self._run) + min(self._next_check - self._records, room)
+
+    def _count_run_records(self) -> tuple[int, int]:
+        """Count the records added to the open run since the last count; return how many, and
+        their bytes."""
+        run, counted = self._run, self._run_counted
+        added = run[counted:]
+        size = sum(map(len, added))
+        self._records += len(added)
+        self._bytes += size + len(added) * self._run_framing
+        self._run_counted = len(run)
+        self._run_size += size
+        return len(added), size
+
+    def _on_line(self, number: int, line: bytes) -> None:
+        """Decode a whole line and dispatch its message."""
+        try:
+            message = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            if line.isspace():
+                return
+            raise InputError(number, f"not valid JSON ({exc.msg} at byte {exc.pos})") from None
+        if type(message) is dict and message.get("type") == "RECORD":
+            self._on_record(number, line, message)
+        else:
+            self._on_other(number, message)
+
+    def _end_run(self) -> None:
+        """Hand over the open run (see ``_flush_run``) and close it."""
+        self._flush_run()
+        self._run_stream = None
+
+    def _flush_run(self) -> None:
+        """Hand the open run's records to ``take_run`` (the run stays open for the lines
+        after them); if it refuses them, read their lines again one by one, decoded (which
+        fails at the first bad one, as it would have without runs)."""
+        stream, run = self._run_stream, self._run
+        if stream is None or not run:
+            return
+        self._count_run_records()
+        records = run[:]
+        count = len(run)
+        run.clear()
+        self._run_counted = self._run_size = 0
+        first = self._run_first
+        self._run_first += count
+        if self.take_run(stream, records):
+            return
+        start = _COMPACT_START + orjson.dumps(stream.name) + _RECORD_KEY[:_RECORD_SKIP]
+        lines = [start + raw + _COMPACT_END[1:] for raw in records]
+        self._records -= count  # counted again as each line is read
+        self._bytes -= sum(map(len, lines))
+        for number, line in enumerate(lines, first):
+            self._on_line(number, line)
 
     def _on_record(self, number: int, line: bytes, message: Message) -> None:
         """Check a RECORD, hand it to ``write_record`` and apply the batch policy (every
@@ -233,6 +352,10 @@ class Target(t.Generic[S]):
             raise InputError(number, f"SCHEMA for stream {name!r}: {exc}") from None
         if stream is not previous:
             self.streams[name] = stream
+            if self.takes_runs(stream):
+                self._runs[orjson.dumps(name)] = stream
+            else:
+                self._runs.pop(orjson.dumps(name), None)
             self.mark_changed()
 
     def _on_state(self, number: int, message: Message) -> None:

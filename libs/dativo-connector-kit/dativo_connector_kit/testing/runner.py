@@ -7,6 +7,7 @@ import subprocess
 import typing as t
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 TIMEOUT_SECONDS = 60
@@ -125,6 +126,35 @@ class TargetRunner:
         return b"".join(
             json.dumps(message, ensure_ascii=False).encode() + b"\n" for message in messages
         )
+
+    @staticmethod
+    def compact(*messages: dict[str, t.Any]) -> bytes:
+        """Singer messages as compact JSON lines, as most taps write them (the loop hands
+        their RECORD lines to a target that takes runs undecoded)."""
+        return b"".join(
+            json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            for message in messages
+        )
+
+    def run_both_ways(
+        self,
+        messages: list[dict[str, t.Any]],
+        read: Callable[[], t.Any],
+        clear: Callable[[], None],
+        **settings: t.Any,
+    ) -> subprocess.CompletedProcess[bytes]:
+        """Run ``messages`` as ``encode`` writes them, ``clear`` the destination, then run them
+        as ``compact`` lines (which the loop may hand over in runs): both runs must end alike
+        (exit status, stdout, stderr and what ``read`` finds in the destination). Return the
+        second run's result; its output stays in the destination."""
+        outcomes: list[tuple[int, bytes, bytes, t.Any]] = []
+        for encode in (self.encode, self.compact):
+            if outcomes:
+                clear()
+            result = self.run(encode(*messages), **settings)
+            outcomes.append((result.returncode, result.stdout, result.stderr, read()))
+        assert outcomes[1] == outcomes[0]
+        return result
 
     @staticmethod
     def assert_failed(

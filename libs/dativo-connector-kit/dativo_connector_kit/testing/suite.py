@@ -99,6 +99,57 @@ class TargetSuite:
         repeated record kept twice) all come back exactly."""
         self.assert_round_trip(target, self.load(target, name), stream)
 
+    @pytest.mark.parametrize(
+        ("name", "stream"),
+        [
+            ("camelcase", "TestCamelcase"),
+            ("special_chars", "test_special_chars"),
+            ("nested", "test_nested"),
+            ("nulls", "test_nulls"),
+            ("encoded_strings", "test_strings"),
+            ("no_primary_keys", "test_no_pk"),
+        ],
+    )
+    def test_compact_lines_round_trip(self, target: t.Any, name: str, stream: str) -> None:
+        """The same streams in compact JSON lines (read in runs by targets that take them)."""
+        canned = CannedStream(name)
+        result = target.run(target.compact(*canned.messages), **self.settings)
+        assert result.returncode == 0, result.stderr.decode()
+        assert target.echoed(result)[-1] == canned.last_state()
+        self.assert_round_trip(target, canned, stream)
+
+    @pytest.mark.parametrize("last", [False, True])
+    @pytest.mark.parametrize(
+        ("bad", "problem"),
+        [
+            ('{"id":450,"name":}', "not valid JSON"),
+            ('{"id":450} {"id":451}', "not valid JSON"),
+            ('{"id":450,"name":NaN}', "not valid JSON"),
+            ('{"name":"no key"}', "RECORD for stream 'test_duplicates' lacks key property 'id'"),
+            ('{"id":null,"name":"n"}', "RECORD for stream 'test_duplicates' lacks key property"),
+        ],
+    )
+    def test_a_bad_line_in_a_long_run_fails_at_its_line(
+        self, target: t.Any, bad: str, problem: str, last: bool
+    ) -> None:
+        """Compact lines: 300 records, a STATE, 149 records, a bad one, more records (unless
+        it is the ``last`` line). The error names the bad line; the 449 records before it are
+        committed, and the STATE before them echoed; nothing after it is kept."""
+        schema = CannedStream("duplicates").messages[0]
+        records = [
+            {"type": "RECORD", "stream": "test_duplicates", "record": {"id": i, "name": "n"}}
+            for i in range(1, 601)
+        ]
+        data = target.compact(schema, *records[:300], {"type": "STATE", "value": 300})
+        data += target.compact(*records[300:449])
+        data += b'{"type":"RECORD","stream":"test_duplicates","record":' + bad.encode() + b"}\n"
+        if not last:
+            data += target.compact(*records[450:], {"type": "STATE", "value": 600})
+        result = target.run(data, **self.settings)
+        target.assert_failed(result, 1, f"input line 452: {problem}")
+        assert target.echoed(result) == [300]
+        assert sorted(row["id"] for row in target.rows("test_duplicates")) == list(range(1, 450))
+
     def test_duplicates_by_key(self, target: t.Any) -> None:
         """A key sent twice: the last version wins (upserting targets) or both stay in order."""
         canned = self.load(target, "duplicates")
