@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from dativo_ingest.config import Job
 from dativo_ingest.contracts.quarantine import Quarantine
-from dativo_ingest.contracts.report import contract_summary
+from dativo_ingest.contracts.report import contract_summary, log_drift
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.install.programs import program_for
 from dativo_ingest.logs import connector_level, get_logger
@@ -296,6 +296,7 @@ class _Supervisor:
             if self.enforcer is not None:
                 self.enforcer.quarantine.close()
                 self.record.contracts = self.enforcer.report()
+                log_drift(self.record.contracts, self.enforcer.quarantine)
         self._record_figures()
         report_progress(
             os.environ.get(PROGRESS_FILE_VARIABLE), self.record.records, self.record.bytes
