@@ -142,7 +142,9 @@ class ContractEnforcer(Translator):
             self._sort(lines, range(len(lines)), grouped, picked, replaced, first)
         else:  # one contracted stream: its compact RECORD lines found by their head alone
             head, name = self._only
-            joined = b"\n".join(lines)
+            lines.append(b"")
+            joined = b"\n".join(lines)  # newline-terminated, as it goes on
+            lines.pop()
             if joined.startswith(head) and joined.count(b"\n" + head) == len(lines) - 1:
                 grouped[name] = range(len(lines))  # the usual chunk: nothing else in it
             else:
@@ -154,7 +156,8 @@ class ContractEnforcer(Translator):
 
             def check() -> None:
                 for name, found in grouped.items():
-                    self._check(self.streams[self._encoded[name]], found, lines, replaced, first)
+                    stream = self.streams[self._encoded[name]]
+                    self._check(stream, found, lines, replaced, first, joined)
                 for i in picked:
                     self._picked(orjson.loads(lines[i]), i, lines, replaced, first)
 
@@ -162,7 +165,7 @@ class ContractEnforcer(Translator):
         if replaced:
             return _assembled(lines, replaced)
         if joined is not None:
-            return joined + b"\n"
+            return joined
         lines.append(b"")
         return b"\n".join(lines)
 
@@ -230,11 +233,13 @@ class ContractEnforcer(Translator):
         lines: list[bytes],
         replaced: dict[int, bytes],
         first: int,
+        joined: bytes | None = None,
     ) -> None:
-        """Check the RECORD lines ``found`` of ``stream`` (one decoding call)."""
+        """Check the RECORD lines ``found`` of ``stream`` (one decoding call); ``joined``:
+        all ``lines`` joined by newlines, when ``found`` is all of them."""
         chosen = lines if len(found) == len(lines) else [lines[i] for i in found]
         try:
-            bad = stream.checks.failing(chosen)
+            bad = stream.checks.failing(chosen, joined)
         except msgspec.DecodeError:
             for i in found:
                 self._decoded(lines[i], first + i + 1)
