@@ -167,3 +167,28 @@ def test_airbyte_to_airbyte_with_contracts_is_refused_before_anything_starts(tmp
     result = dativo("run", job, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "source.assets: contracts are enforced on the Singer stream" in result.stderr
+
+
+def test_a_chunk_of_only_record_lines_is_checked_whole(tmp_path: Path) -> None:
+    contract = make_contract(
+        [{"name": "id", "logicalType": "integer", "logicalTypeOptions": {"maximum": 5}}],
+        rule_violation="discard_value",
+    )
+    quarantine = Quarantine(tmp_path, "r1")
+    enforcer = ContractEnforcer({"s": contract}, quarantine)
+    records = [{"type": "RECORD", "stream": "s", "record": {"id": n}} for n in (1, 9, 2)]
+    assert enforcer.translate(lines(*records)) == b"".join(
+        orjson.dumps({**m, "record": {"id": None if m["record"]["id"] == 9 else m["record"]["id"]}})
+        + b"\n"
+        for m in records
+    )
+    passed = lines(*records[:1], *records[2:])
+    assert enforcer.translate(list(passed)) == b"\n".join(passed) + b"\n"
+    assert enforcer.report()["s"] == {
+        "contract": "c@1",
+        "passed": 4,
+        "discarded": 0,
+        "changed": 1,
+        "drift": {"id.maximum": 1},
+    }
+    quarantine.close()

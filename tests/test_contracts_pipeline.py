@@ -123,6 +123,8 @@ def test_discard_row_quarantines_exactly_the_bad_rows(tmp_path, dativo, home):
     assert entries[0]["contract"] == {"id": "test-people", "version": "1.2.0"}
     assert entries[0]["record"] == {"id": 3, "name": "Cy", "status": "lost", "score": 7}
     assert "contracts: people 3 passed, 2 discarded, 0 changed" in result.stderr
+    quarantine = home / "quarantine" / "acme" / "job" / run["run_id"]
+    assert f"records set aside by contracts are in {quarantine}" in result.stderr
 
 
 def test_discard_value_nulls_and_records_the_change(tmp_path, dativo, home):
@@ -153,6 +155,8 @@ def test_evolve_lands_everything_and_reports_the_drift(tmp_path, dativo, home):
     assert run["contracts"]["people"]["passed"] == 5
     assert run["contracts"]["people"]["drift"] == {"status.invalidValues": 1, "score.maximum": 1}
     assert not (home / "quarantine" / "acme" / "job" / run["run_id"]).exists()
+    warning = "people drifts from test-people@1.2.0: score.maximum x1, status.invalidValues x1"
+    assert warning in result.stderr
 
 
 def test_freeze_fails_before_the_target_commits_and_state_does_not_move(tmp_path, dativo):

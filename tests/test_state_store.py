@@ -76,7 +76,15 @@ def test_a_run_that_lost_its_lock_cannot_write_state(store):
 def test_runs_latest_first_with_streams_and_worker(store):
     for run_id in ("20260101T000000-aaaaaa", "20260102T000000-bbbbbb"):
         store.record_run(
-            RunRecord(run_id, "t/j", "job.yaml", run_id, streams={"s": 3}, worker="w1")
+            RunRecord(
+                run_id,
+                "t/j",
+                "job.yaml",
+                run_id,
+                streams={"s": 3},
+                worker="w1",
+                contracts={"s": {"contract": "c@1", "passed": 2, "drift": {"s.x": 1}}},
+            )
         )
     store.record_run(
         RunRecord("20260102T000000-bbbbbb", "t/j", "job.yaml", "20260102T000000-bbbbbb", "ok")
@@ -84,4 +92,26 @@ def test_runs_latest_first_with_streams_and_worker(store):
     runs = store.list_runs()
     assert [r.run_id for r in runs] == ["20260102T000000-bbbbbb", "20260101T000000-aaaaaa"]
     assert (runs[0].status, runs[1].streams, runs[1].worker) == ("ok", {"s": 3}, "w1")
+    assert runs[1].contracts == {"s": {"contract": "c@1", "passed": 2, "drift": {"s.x": 1}}}
+    assert runs[0].contracts == {}
     assert store.list_runs(1, state_id="other/job") == []
+
+
+def test_a_sqlite_store_from_before_contracts_gains_the_column(tmp_path):
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the runs table as it was before the contracts column
+        db.execute(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, state_id TEXT NOT NULL,"
+            " job_file TEXT NOT NULL, started_at TEXT NOT NULL, status TEXT NOT NULL,"
+            " ended_at TEXT, duration_s REAL, source_exit INTEGER, target_exit INTEGER,"
+            " records INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+            " states_saved INTEGER NOT NULL DEFAULT 0, streams TEXT NOT NULL DEFAULT '{}',"
+            " orchestrator_peak_rss_bytes INTEGER, error TEXT)"
+        )
+        db.execute(
+            "INSERT INTO runs (run_id, state_id, job_file, started_at, status)"
+            " VALUES ('old', 't/j', 'job.yaml', '2026-01-01', 'succeeded')"
+        )
+    store = open_store(url=f"sqlite:///{path}")
+    store.record_run(RunRecord("new", "t/j", "job.yaml", "2026-01-02", contracts={"s": {}}))
+    assert {r.run_id: r.contracts for r in store.list_runs()} == {"new": {"s": {}}, "old": {}}

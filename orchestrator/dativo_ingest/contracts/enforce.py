@@ -134,19 +134,56 @@ class ContractEnforcer(Translator):
     def translate(self, lines: list[bytes]) -> bytes:
         first = self.line
         self.line += len(lines)
-        if self._only is not None and lines:
-            head, stream = self._only
-            joined = b"\n".join(lines)
-            if joined.startswith(head) and joined.count(b"\n" + head) == len(lines) - 1:
-                # every line a compact RECORD of the one contracted stream: no line loop
-                replaced: dict[int, bytes] = {}
-                self._paused(lambda: self._check(stream, range(len(lines)), lines, replaced, first))
-                return _assembled(lines, replaced) if replaced else joined + b"\n"
-        contracted, dropped = self._encoded, self._encoded_dropped
-        grouped: dict[bytes, list[int]] = {}  # compact RECORD lines by contracted stream
+        replaced: dict[int, bytes] = {}  # line index -> what goes on instead (b"": nothing)
+        grouped: dict[bytes, Sequence[int]] = {}  # compact RECORD lines by contracted stream
         picked: list[int] = []  # other lines naming a contracted or dropped stream
-        replaced = {}
-        for i, line in enumerate(lines):
+        joined = None  # the lines as they go on when nothing is replaced
+        if self._only is None:
+            self._sort(lines, range(len(lines)), grouped, picked, replaced, first)
+        else:  # one contracted stream: its compact RECORD lines found by their head alone
+            head, name = self._only
+            lines.append(b"")
+            joined = b"\n".join(lines)  # newline-terminated, as it goes on
+            lines.pop()
+            if joined.startswith(head) and joined.count(b"\n" + head) == len(lines) - 1:
+                grouped[name] = range(len(lines))  # the usual chunk: nothing else in it
+            else:
+                joined = None
+                grouped[name] = [i for i, line in enumerate(lines) if line.startswith(head)]
+                rest = [i for i, line in enumerate(lines) if not line.startswith(head)]
+                self._sort(lines, rest, grouped, picked, replaced, first)
+        if grouped or picked:
+
+            def check() -> None:
+                for name, found in grouped.items():
+                    stream = self.streams[self._encoded[name]]
+                    self._check(stream, found, lines, replaced, first, joined)
+                for i in picked:
+                    self._picked(orjson.loads(lines[i]), i, lines, replaced, first)
+
+            self._paused(check)
+        if replaced:
+            return _assembled(lines, replaced)
+        if joined is not None:
+            return joined
+        lines.append(b"")
+        return b"\n".join(lines)
+
+    def _sort(
+        self,
+        lines: list[bytes],
+        indices: Sequence[int],
+        grouped: dict[bytes, Sequence[int]],
+        picked: list[int],
+        replaced: dict[int, bytes],
+        first: int,
+    ) -> None:
+        """Sort the lines at ``indices``: RECORDs of contracted streams into ``grouped``,
+        other lines naming a contracted or dropped stream into ``picked``; count the rest,
+        keep the source's state, notice new streams."""
+        contracted, dropped = self._encoded, self._encoded_dropped
+        for i in indices:
+            line = lines[i]
             if line.startswith(_COMPACT):  # {"type":"RECORD","stream":"<name>","record":
                 name = line[_NAME_AT : line.find(_COMPACT_END, _NAME_AT)]
                 if name in contracted:
@@ -154,7 +191,7 @@ class ContractEnforcer(Translator):
                     if found is None:
                         grouped[name] = [i]
                     else:
-                        found.append(i)
+                        found.append(i)  # type: ignore[attr-defined]
                 elif name in dropped or b"\\" in name or not name:
                     picked.append(i)  # dropped, or a name to decode to compare
                 else:
@@ -171,19 +208,6 @@ class ContractEnforcer(Translator):
                     dropped = self._encoded_dropped
             elif self.track_states and _STATE_MARKER in line:
                 self._state(orjson.loads(line))
-        if grouped or picked:
-
-            def check() -> None:
-                for name, found in grouped.items():
-                    self._check(self.streams[contracted[name]], found, lines, replaced, first)
-                for i in picked:
-                    self._picked(orjson.loads(lines[i]), i, lines, replaced, first)
-
-            self._paused(check)
-        if not replaced:
-            lines.append(b"")
-            return b"\n".join(lines)
-        return _assembled(lines, replaced)
 
     def _paused(self, check: Callable[[], None]) -> None:
         """Run ``check`` with the cyclic collector paused (decoded records hold no cycles:
@@ -209,11 +233,13 @@ class ContractEnforcer(Translator):
         lines: list[bytes],
         replaced: dict[int, bytes],
         first: int,
+        joined: bytes | None = None,
     ) -> None:
-        """Check the RECORD lines ``found`` of ``stream`` (one decoding call)."""
+        """Check the RECORD lines ``found`` of ``stream`` (one decoding call); ``joined``:
+        all ``lines`` joined by newlines, when ``found`` is all of them."""
         chosen = lines if len(found) == len(lines) else [lines[i] for i in found]
         try:
-            bad = stream.checks.failing(chosen)
+            bad = stream.checks.failing(chosen, joined)
         except msgspec.DecodeError:
             for i in found:
                 self._decoded(lines[i], first + i + 1)
@@ -350,12 +376,13 @@ class ContractEnforcer(Translator):
         stream.outcome.changed += 1
         replaced[i] = orjson.dumps(message)
 
-    def _only_stream(self) -> tuple[bytes, _Stream] | None:
-        """(compact RECORD head, stream) when one stream has a contract and none is dropped."""
+    def _only_stream(self) -> tuple[bytes, bytes] | None:
+        """(compact RECORD head, encoded name) when one stream has a contract and none is
+        dropped."""
         if len(self.streams) != 1 or self.dropped:
             return None
-        name, stream = next(iter(self.streams.items()))
-        return _COMPACT + _encoded(name) + _COMPACT_END, stream
+        name = _encoded(next(iter(self.streams)))
+        return _COMPACT + name + _COMPACT_END, name
 
     def _schema_of_new_stream(self, message: Any, number: int) -> bool:
         """Note a SCHEMA of a stream no contract covers; True when it is to be dropped."""

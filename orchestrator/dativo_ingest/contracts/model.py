@@ -72,6 +72,9 @@ class Enforcement(_Strict):
         return base.model_copy(update=given)
 
 
+# Without a dativo.enforcement section: new streams and new columns evolve (what a run without
+# a contract does today), while a value the contract refuses (its type, or a rule) stops the
+# run (freeze): no data is dropped or changed unless the contract asks for it.
 DEFAULT_ENFORCEMENT = Enforcement(
     new_streams="evolve", new_columns="evolve", type_mismatch="freeze", rule_violation="freeze"
 )

@@ -16,7 +16,7 @@ from typing import Any
 
 from dativo_ingest.config import Connector, Job
 from dativo_ingest.contracts.quarantine import Quarantine
-from dativo_ingest.contracts.report import contract_summary
+from dativo_ingest.contracts.report import contract_summary, log_drift
 from dativo_ingest.exceptions import DativoError, RunFailedError, RunInterruptedError
 from dativo_ingest.install.programs import program_for
 from dativo_ingest.logs import connector_level, get_logger
@@ -344,6 +344,7 @@ class _Supervisor:
             if self.enforcer is not None:
                 self.enforcer.quarantine.close()
                 self.record.contracts = self.enforcer.report()
+                log_drift(self.record.contracts, self.enforcer.quarantine)
         self._record_figures()
         report_progress(
             os.environ.get(PROGRESS_FILE_VARIABLE), self.record.records, self.record.bytes
