@@ -47,8 +47,8 @@ from relay_bench import (
     run_section,
 )
 
-from dativo_ingest.contracts import AssetContract
 from dativo_ingest.contracts.checks import compile_checks
+from dativo_ingest.contracts.model import AssetContract
 
 CONTRACT: dict[str, Any] = {
     "apiVersion": "v3.1.0",

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import yaml
 
-from dativo_ingest.contracts import load_contract
+from dativo_ingest.contracts.model import load_contract
 from tests.conftest import server_settings
 
 ORDERS = """

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import yaml
 
-from dativo_ingest.contracts import AssetContract
 from dativo_ingest.contracts.diff import Drift, diff_streams
+from dativo_ingest.contracts.model import AssetContract
 from dativo_ingest.contracts.shape import Column, shape_of_contract, shape_of_schema
 
 SCHEMA = {

@@ -12,9 +12,9 @@ import orjson
 import pytest
 import yaml
 
-from dativo_ingest.contracts import AssetContract
 from dativo_ingest.contracts.checks import compile_checks
 from dativo_ingest.contracts.enforce import ContractEnforcer, ContractViolationError
+from dativo_ingest.contracts.model import AssetContract
 from dativo_ingest.contracts.quarantine import Quarantine
 from dativo_ingest.protocol.chain import Chain
 from dativo_ingest.protocol.stream_maps import StreamMapper, compile_stream_maps

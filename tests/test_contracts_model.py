@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dativo_ingest.config import load_job
-from dativo_ingest.contracts import ContractFileError, Enforcement, load_contract
+from dativo_ingest.contracts.model import ContractFileError, Enforcement, load_contract
 from dativo_ingest.exceptions import JobFileError
 from tests.conftest import FAKE_TAP, FAKE_TARGET
 

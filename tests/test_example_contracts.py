@@ -14,7 +14,7 @@ import pytest
 import yaml
 from psycopg.conninfo import conninfo_to_dict
 
-from dativo_ingest.contracts import load_contract
+from dativo_ingest.contracts.model import load_contract
 from tests.conftest import server_settings
 from tests.local_http import serve_folder
 

@@ -30,6 +30,7 @@ NOT_ON_THE_RUN_PATH = (
     "tomllib",
     "uvicorn",
     "dativo_ingest.contracts.enforce",
+    "dativo_ingest.contracts.model",
     "dativo_ingest.cli.connectors_cmd",
     "dativo_ingest.cli.logs_cmd",
     "dativo_ingest.cli.state_cmd",

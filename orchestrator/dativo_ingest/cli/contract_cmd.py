@@ -89,7 +89,7 @@ def generate_contracts(args: argparse.Namespace) -> int:
 
 
 def validate_contracts(args: argparse.Namespace) -> int:
-    from dativo_ingest.contracts import ContractFileError, load_contract
+    from dativo_ingest.contracts.model import ContractFileError, load_contract
 
     bad = 0
     for file in args.files:

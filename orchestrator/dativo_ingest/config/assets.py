@@ -8,8 +8,10 @@ its ``schema`` lists. Paths are relative to the project root.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dativo_ingest.contracts import AssetContract, ContractFileError, load_contract
+if TYPE_CHECKING:  # loaded only for a job naming contracts: a plain run never builds them
+    from dativo_ingest.contracts.model import AssetContract
 
 Problems = list[tuple[str, str]]
 
@@ -62,6 +64,8 @@ def _folder(folder: Path, problems: Problems) -> dict[str, AssetContract]:
 
 
 def _load(file: Path, where: str, problems: Problems) -> AssetContract | None:
+    from dativo_ingest.contracts.model import ContractFileError, load_contract
+
     try:
         return load_contract(file)
     except ContractFileError as exc:

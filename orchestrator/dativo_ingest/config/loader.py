@@ -23,7 +23,6 @@ from dativo_ingest.config.models import JobConfig, Side
 from dativo_ingest.config.project import Project, load_project
 from dativo_ingest.config.secrets import Redactor, secret_values
 from dativo_ingest.config.settings_check import registry_settings, settings_problems
-from dativo_ingest.contracts import AssetContract
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.problems import key_path, reason
 from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
@@ -31,6 +30,7 @@ from dativo_ingest.runtime.options import RuntimeOptions
 from dativo_ingest.yamlload import load_yaml
 
 if TYPE_CHECKING:  # the registry is loaded only for jobs naming a connector or a pip_url
+    from dativo_ingest.contracts.model import AssetContract
     from dativo_ingest.registry import ConnectorSpec, Registry
 
 Role = Literal["source", "target", "mapper"]  # what a connector is to the job

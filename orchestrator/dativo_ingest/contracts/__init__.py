@@ -1,25 +1,3 @@
-"""Data contracts (ODCS v3.1 subset): models, loading, and their enforcement in the relay."""
-
-from dativo_ingest.contracts.model import (
-    DEFAULT_ENFORCEMENT,
-    AssetContract,
-    ContractFileError,
-    Enforcement,
-    Mode,
-    Property,
-    QualityRule,
-    SchemaObject,
-    load_contract,
-)
-
-__all__ = [
-    "DEFAULT_ENFORCEMENT",
-    "AssetContract",
-    "ContractFileError",
-    "Enforcement",
-    "Mode",
-    "Property",
-    "QualityRule",
-    "SchemaObject",
-    "load_contract",
-]
+"""Data contracts (ODCS v3.1 subset): models and loading (`model`), checks (`checks`), their
+enforcement in the relay (`enforce`), quarantine and reports. The package imports nothing
+itself: a run without contracts never builds their models."""
