@@ -1,5 +1,7 @@
 """target-iceberg on the connector kit's loop: records buffered per stream, converted to Arrow
-(target-parquet's typed conversion, strict), committed as one snapshot per stream per flush."""
+(target-parquet's typed conversion, strict), committed as one snapshot per stream per flush.
+Runs of compact records are taken as target-parquet takes them: parsed by Arrow when every
+column allows, else decoded in one go."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from target_iceberg.tables import arrow_schema, open_table, spec_of
 from target_iceberg.writes import write
 from target_parquet.columns import Column, columns_from_schema
 from target_parquet.convert import BatchConverter
+from target_parquet.target import MIN_RUN, decode_run
 
 if t.TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -48,6 +51,26 @@ class Stream:
         """Convert the buffered records to an Arrow chunk (a misfit raises ``RecordError``)."""
         self.chunks.append(self.converter.table(self.rows))
         self.rows = []
+
+    def buffer(self, records: list[bytes]) -> bool:
+        """Buffer a run's records: as the chunk Arrow parses from them when it reads every
+        column and the run is long enough, else decoded; False (nothing buffered) if one is
+        not an object with its key properties."""
+        converter = self.converter
+        if converter.reads_json and len(records) >= MIN_RUN:
+            table = converter.from_json(b"\n".join(records), len(records))
+            if table is not None:
+                if self.rows:
+                    self.stage()
+                self.chunks.append(table)
+                return True
+        rows = decode_run(records, self.key_properties, converter.decimals)
+        if rows is None:
+            return False
+        self.rows += rows
+        if len(self.rows) >= CHUNK_ROWS:
+            self.stage()
+        return True
 
     def take(self) -> pa.Table | None:
         """The batch as one Arrow table (None when empty), leaving the buffer empty."""
@@ -138,6 +161,24 @@ class Target(KitTarget[Stream]):
         rows.append(record)
         if len(rows) >= CHUNK_ROWS:
             stream.stage()
+
+    def takes_runs(self, stream: Stream) -> bool:
+        """Every stream takes runs of compact records."""
+        return True
+
+    def take_run(self, stream: Stream, records: list[bytes]) -> bool:
+        """Buffer the run (see ``Stream.buffer``), less its first records if an earlier run
+        of the load committed them (checked as records all the same); refuse it, taking
+        none, if a record is not an object with its key properties."""
+        progress = stream.progress
+        skip = min(len(records), max(0, progress.skip - progress.received))
+        if skip and decode_run(records[:skip], stream.key_properties, None) is None:
+            return False
+        if skip < len(records) and not stream.buffer(records[skip:] if skip else records):
+            return False
+        progress.received += len(records)
+        self.skipped += skip
+        return True
 
     def commit_batch(self) -> None:
         """Commit each stream's buffered records as one transaction on its table."""

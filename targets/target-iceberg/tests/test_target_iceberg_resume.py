@@ -35,15 +35,16 @@ def records(iceberg, first: int, last: int) -> list[dict]:
     return [iceberg.record(id_=index, name=f"n{index}") for index in range(first, last + 1)]
 
 
-def test_rerun_from_an_older_state_skips_what_the_table_holds(iceberg, load):
-    state = iceberg.state
+@pytest.mark.parametrize("lines", ["encode", "compact"])  # compact: records in short runs
+def test_rerun_from_an_older_state_skips_what_the_table_holds(iceberg, load, lines):
+    state, encode = iceberg.state, getattr(iceberg, lines)
     # run A: flushes after records 4 (echoing state 3) and 8 (echoing state 6), then dies
     load(None, "a")
     first = [iceberg.schema(), *records(iceberg, 1, 3), state(3), *records(iceberg, 4, 6)]
     first += [state(6), *records(iceberg, 7, 8)]
     process = iceberg.start(batch_size_rows=4)
     try:
-        process.stdin.write(iceberg.encode(*first))
+        process.stdin.write(encode(*first))
         process.stdin.flush()
         echoed = [json.loads(process.stdout.readline()) for _ in range(2)]
         assert echoed == [state(3)["value"], state(6)["value"]]
@@ -59,7 +60,7 @@ def test_rerun_from_an_older_state_skips_what_the_table_holds(iceberg, load):
     load(state(3)["value"], "b")
     second = [iceberg.schema(), *records(iceberg, 4, 5), state(5), records(iceberg, 6, 6)[0]]
     second += [state(6), *records(iceberg, 7, 10), state(10)]
-    result = iceberg.run(iceberg.encode(*second), batch_size_rows=4)
+    result = iceberg.run(encode(*second), batch_size_rows=4)
     assert result.returncode == 0, result.stderr.decode()
     assert b"already committed the next 5 records" in result.stderr
     assert b"5 skipped as already committed, 1 STATEs held back" in result.stderr
@@ -69,7 +70,7 @@ def test_rerun_from_an_older_state_skips_what_the_table_holds(iceberg, load):
     # the orchestrator stored B's re-echoed state 6, then died: run C skips 7-10 by B's marks
     load(state(6)["value"], "c")
     third = [iceberg.schema(), *records(iceberg, 7, 11), state(11)]
-    result = iceberg.run(iceberg.encode(*third), batch_size_rows=4)
+    result = iceberg.run(encode(*third), batch_size_rows=4)
     assert result.returncode == 0, result.stderr.decode()
     assert b"4 skipped as already committed" in result.stderr
     assert iceberg.echoed(result)[-1] == state(11)["value"]

@@ -128,7 +128,7 @@ class Target(KitTarget[Stream]):
                     stream.rows = []
                 stream.parts.append((table, lines))
                 return True
-        rows = _decode(records, stream.key_properties, converter.decimals)
+        rows = decode_run(records, stream.key_properties, converter.decimals)
         if rows is None:
             return False
         stream.rows += rows
@@ -159,11 +159,11 @@ class Target(KitTarget[Stream]):
         return ()
 
 
-def _decode(
+def decode_run(
     records: list[bytes], keys: tuple[str, ...], decimals: DecimalReader[Decimal] | None
 ) -> list[dict[str, t.Any]] | None:
-    """The records of a run (declared decimals exact), or None if one is not an object with
-    non-null key properties."""
+    """The records of a run (see ``Target.take_run``) decoded, declared decimals exact; None
+    if one is not an object with non-null key properties."""
     loads, rows = orjson.loads, []
     try:
         for raw in records:
