@@ -77,7 +77,6 @@ class Loader:
         for kind in (dict, list):
             connection.adapters.register_dumper(kind, _JsonDumper)
 
-
     @classmethod
     def connect(cls, settings: Settings) -> Loader:
         """Open the session: UTC, ISO dates."""
@@ -147,7 +146,9 @@ class Loader:
         failure = (
             self._refused(error)  # the server refused an earlier row
             if error.sqlstate
-            else LoadError(f"input line {number}: {stage.spec.label}: cannot write a value: {error}")
+            else LoadError(
+                f"input line {number}: {stage.spec.label}: cannot write a value: {error}"
+            )
         )
         self._rollback()
         return failure

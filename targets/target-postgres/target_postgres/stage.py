@@ -46,9 +46,9 @@ class Stage:
         self.table = table
         self.rows = rows
         self.staging: str | None = None  # the staging table's name, once there is one
-        self.direct = (empty or loaded is not None or not spec.key_properties) and TIMESTAMP not in (
-            table.columns[name] for name in spec.columns
-        )
+        self.direct = (
+            empty or loaded is not None or not spec.key_properties
+        ) and TIMESTAMP not in (table.columns[name] for name in spec.columns)
         keys = spec.key_properties
         self.keyed = bool(keys)
         self.tracked = self.keyed and (empty or loaded is not None)  # keys: all in the table
