@@ -113,29 +113,45 @@ class Loader:
             raise LoadError(f"input line {number}: {spec.label}: {exc}") from None
         if stage.keyed and stage.may_conflict(row) and stage.direct:
             self._switch_to_staging(stage)
+        self._write(number, stage, row)
+
+    def _write(self, number: int, stage: Stage, row: list[t.Any]) -> None:
+        """Write one row (of input line ``number``) to the open COPY."""
         try:
             self._write_row(row)
         except psycopg.Error as exc:
             raise self._write_failed(number, stage, exc) from None
         self._note_line(number)
 
-    def stage_compact(self, number: int, spec: StreamSpec, line: bytes) -> bool:
-        """Stream the record of a compact RECORD line into the batch, if its stream and
-        values allow (see ``compact``); False: the line needs the general path (``stage``)."""
+    def stage_compact(self, number: int, spec: StreamSpec, lines: list[bytes]) -> int:
+        """Stream the records of compact RECORD lines (input lines ``number``, ``number +
+        1``, ...) into the batch, up to the first that needs the general path (``stage``) or
+        whose stream cannot take this one (see ``compact``); return how many were staged."""
         stage = self._active
         if stage is None or stage.spec is not spec:
             stage = self._open_stage(spec)
         compact = stage.rows.compact
-        if compact is None or (row := compact.row(line)) is None:
-            return False
-        if stage.keyed and stage.may_conflict(row) and stage.direct:
-            self._switch_to_staging(stage)
+        if compact is None:
+            return 0
+        make, rows = compact.row, []
+        for line in lines:
+            if (row := make(line)) is None:
+                break
+            rows.append(row)
+        if stage.keyed and not stage.note_all(rows):
+            for offset, row in enumerate(rows):  # row by row, as ``stage`` does
+                if stage.may_conflict(row) and stage.direct:
+                    self._switch_to_staging(stage)
+                self._write(number + offset, stage, row)
+            return len(rows)
+        self._copy_lines.extend(range(number, number + len(rows)))
+        write_row, offset = self._write_row, 0
         try:
-            self._write_row(row)
+            for offset, row in enumerate(rows):  # noqa: B007 (the failing row's offset)
+                write_row(row)
         except psycopg.Error as exc:
-            raise self._write_failed(number, stage, exc) from None
-        self._note_line(number)
-        return True
+            raise self._write_failed(number + offset, stage, exc) from None
+        return len(rows)
 
     def holds(self, stream: str) -> bool:
         """Whether the batch holds records of ``stream``."""

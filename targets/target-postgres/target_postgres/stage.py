@@ -77,6 +77,29 @@ class Stage:
             type(key) is int and (key < loaded[0] or key > loaded[1])
         )
 
+    def note_all(self, rows: list[list[t.Any]]) -> bool:
+        """Note the keys of COPY rows at once, unless the stage copies straight into the table
+        and one of them may conflict (then: False, nothing noted; see ``may_conflict``)."""
+        keys = list(map(self._key_of, rows))  # type: ignore[arg-type]
+        try:
+            repeated = len(set(keys)) != len(keys) or not self._seen.isdisjoint(keys)
+            if self.direct and (repeated or not self._outside_loaded(keys)):
+                return False
+        except TypeError:  # an unhashable key
+            return False
+        self.duplicates = self.duplicates or repeated
+        self._seen.update(keys)
+        return True
+
+    def _outside_loaded(self, keys: list[t.Any]) -> bool:
+        """Whether the keys are all integers, all below or all above the loaded span."""
+        loaded = self._loaded
+        if loaded is None or not keys:
+            return True
+        return all(type(key) is int for key in keys) and (
+            max(keys) < loaded[0] or min(keys) > loaded[1]
+        )
+
     def span(self) -> KeySpan | None:
         """The span of every key in the table once the batch is committed, if the stage
         knows them all (``tracked``) and they are integers."""

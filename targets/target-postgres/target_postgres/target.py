@@ -82,10 +82,12 @@ class Target(KitTarget[Stream]):
             record = self._without_nul(number, stream.name, record)
         self._loader.stage(number, stream.spec, record, message)
 
-    def write_compact_record(self, number: int, stream: Stream, line: bytes) -> bool:
-        """Stage a compact RECORD line without decoding it to a dict, when nothing needs the
-        dict (no ``validate_records``) and the loader can (see ``compact``)."""
-        return stream.validator is None and self._loader.stage_compact(number, stream.spec, line)
+    def write_compact_records(self, number: int, stream: Stream, lines: list[bytes]) -> int:
+        """Stage compact RECORD lines without decoding them to dicts, when nothing needs the
+        dicts (no ``validate_records``) and the loader can (see ``compact``)."""
+        if stream.validator is not None:
+            return 0
+        return self._loader.stage_compact(number, stream.spec, lines)
 
     def commit_batch(self) -> None:
         """Commit the batch in one transaction (tables made to fit every stream seen)."""

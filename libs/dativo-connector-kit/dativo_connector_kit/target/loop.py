@@ -3,8 +3,8 @@
 A target subclasses ``Target`` and implements its destination in four hooks: ``open_stream``
 (a SCHEMA), ``write_record`` (a RECORD that passed the generic checks), ``commit_batch`` (make
 every record written so far durable) and, optionally, ``activate_version``, ``discard`` and
-``write_compact_record`` (a RECORD line of the compact form, undecoded: a target that reads
-such lines faster than the loop can decode them takes them here).
+``write_compact_records`` (RECORD lines of the compact form, undecoded: a target that reads
+such lines faster than the loop can decode them takes them there).
 The loop owns parsing, dispatch, the generic checks, BATCH files, the batch policy and the
 STATE echo: a STATE's value is written on ``out`` only after the commit that covers every
 record before it.
@@ -79,9 +79,9 @@ class Target(t.Generic[S]):
         self._state: object = _NO_STATE
         self._warned: set[str] = set()
         self._write = self.write_record
-        # (prefix, stream) of the stream whose compact lines go to write_compact_record
+        # (prefix, stream) of the stream whose compact lines go to write_compact_records
         self._compact: tuple[bytes, S] | None = None
-        self._takes_compact = type(self).write_compact_record is not Target.write_compact_record
+        self._takes_compact = type(self).write_compact_records is not Target.write_compact_records
         self._handlers: dict[str, Callable[[int, Message], None]] = {
             "SCHEMA": self._on_schema,
             "STATE": self._on_state,
@@ -106,13 +106,14 @@ class Target(t.Generic[S]):
         """Make every record written since the last commit durable and visible."""
         raise NotImplementedError
 
-    def write_compact_record(self, number: int, stream: S, line: bytes) -> bool:
-        """Optionally take a RECORD ``line`` (input line ``number``) that starts as
-        ``compact_prefix`` of ``stream`` says, without the loop decoding it; return False to
-        have it decoded and handed to ``write_record``. A target taking it does the loop's
-        checks itself: the line is one valid message whose ``"record"`` holds every key
+    def write_compact_records(self, number: int, stream: S, lines: list[bytes]) -> int:
+        """Optionally take RECORD lines of ``stream`` that start as ``compact_prefix`` says
+        (input lines ``number``, ``number + 1``, ...) without the loop decoding them, in
+        order, up to the first one the target does not take (which the loop decodes and hands
+        to ``write_record``); return how many it took. A target taking a line does the
+        loop's checks itself: the line is one valid message whose ``"record"`` holds every key
         property, not null."""
-        return False
+        return 0
 
     def activate_version(self, number: int, stream: S, version: int) -> None:
         """An ACTIVATE_VERSION for a known stream; ignored unless a target overrides it."""
@@ -171,27 +172,56 @@ class Target(t.Generic[S]):
             self._opened = time.monotonic()
 
     def _read(self, lines: Iterable[bytes]) -> None:
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        on_record, on_other = self._on_record, self._on_other
-        write_compact = self.write_compact_record
+        """Decode and dispatch each line; runs of compact RECORD lines of the stream in
+        ``_compact`` go to ``write_compact_records`` together, each run ending where the
+        batch policy is next checked, so that happens at the same records as line by line."""
+        decoded = self._decoded
+        run: list[bytes] = []  # compact lines not handed over yet, from input line `first`
+        first = 0
         for number, line in enumerate(lines, 1):
             compact = self._compact
-            if compact and line.startswith(compact[0]) and write_compact(number, compact[1], line):
-                self._bytes += len(line)
-                self._records += 1
-                if self._records >= self._next_check:
-                    self._apply_policy()
+            if compact and line.startswith(compact[0]):
+                if not run:
+                    first = number
+                run.append(line)
+                if len(run) >= self._next_check - self._records:
+                    self._hand_over(first, compact[1], run)
                 continue
-            try:
-                message = loads(line)
-            except decode_error as exc:
-                if line.isspace():
-                    continue
-                raise InputError(number, f"not valid JSON ({exc.msg} at byte {exc.pos})") from None
-            if type(message) is dict and message.get("type") == "RECORD":
-                on_record(number, line, message)
-            else:
-                on_other(number, message)
+            if run:
+                self._hand_over(first, self._compact[1], run)  # type: ignore[index]
+            decoded(number, line)
+        if run:
+            self._hand_over(first, self._compact[1], run)  # type: ignore[index]
+
+    def _hand_over(self, first: int, stream: S, run: list[bytes]) -> None:
+        """Hand a run of compact lines (from input line ``first``) to the target; a line it
+        does not take goes through the general path, and the rest of the run is handed
+        over again. Empties ``run``."""
+        lines = run
+        while lines:
+            taken = self.write_compact_records(first, stream, lines)
+            self._bytes += sum(map(len, lines[:taken]))
+            self._records += taken
+            if taken < len(lines):
+                self._decoded(first + taken, lines[taken])
+                taken += 1
+            lines, first = lines[taken:], first + taken
+        run.clear()
+        if self._records >= self._next_check:
+            self._apply_policy()
+
+    def _decoded(self, number: int, line: bytes) -> None:
+        """Decode one line and dispatch its message."""
+        try:
+            message = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            if line.isspace():
+                return
+            raise InputError(number, f"not valid JSON ({exc.msg} at byte {exc.pos})") from None
+        if type(message) is dict and message.get("type") == "RECORD":
+            self._on_record(number, line, message)
+        else:
+            self._on_other(number, message)
 
     def _on_record(self, number: int, line: bytes, message: Message) -> None:
         """Check a RECORD, hand it to ``write_record`` and apply the batch policy (every
