@@ -53,6 +53,7 @@ _PYTHON_TYPES: dict[str, t.Any] = {
 }
 _ANY_NUMBER = re.compile(rb"-?\d")  # how a JSON number starts (msgspec checked the rest)
 _DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
+_astuple = msgspec.structs.astuple
 _NUL_ESCAPE = re.compile(rb"\\u0000").search  # faster than bytes.__contains__ on such lines
 
 
@@ -103,13 +104,11 @@ class CompactRows:
 
     def __init__(
         self,
-        spec: StreamSpec,
         decoder: msgspec.json.Decoder[t.Any],
         checks: list[tuple[int, Callable[[Raw], object]]],
         metadata: Callable[[t.Any], tuple[t.Any, ...]] | None,
     ) -> None:
         """Use ``build``."""
-        self._stream = spec.stream
         self._decode = decoder.decode
         self._checks = checks
         self._metadata = metadata
@@ -139,18 +138,14 @@ class CompactRows:
             fields.append(("deleted_at", str | None, None))
             rename["deleted_at"] = DELETED_AT_COLUMN
         record = msgspec.defstruct("Record", fields, rename=rename)
-        message = msgspec.defstruct(
-            "Message",
-            [
-                ("type", str),
-                ("stream", str),
-                ("record", record),
-                ("time_extracted", str | None, None),
-                ("version", int | None, None),
-            ],
-        )
+        envelope: list[tuple[str, t.Any] | tuple[str, t.Any, t.Any]] = [
+            ("type", t.Literal["RECORD"]),  # literals: checked by msgspec, no string made
+            ("stream", t.Literal[spec.stream]),
+            ("record", record),
+        ]
         metadata = None
         if spec.with_metadata:
+            envelope += [("time_extracted", str | None, None), ("version", int | None, None)]
 
             def metadata(message: t.Any) -> tuple[t.Any, ...]:  # in METADATA_COLUMNS order
                 return (
@@ -163,7 +158,8 @@ class CompactRows:
                     sync_started_at,
                 )
 
-        return cls(spec, msgspec.json.Decoder(message), checks, metadata)
+        message = msgspec.defstruct("Message", envelope)
+        return cls(msgspec.json.Decoder(message), checks, metadata)
 
     def row(self, line: bytes) -> list[t.Any] | None:
         """The COPY row of a compact RECORD line, or None when it needs the general path."""
@@ -171,9 +167,9 @@ class CompactRows:
             message = self._decode(line)
         except _DECODE_ERRORS:
             return None
-        if message.type != "RECORD" or message.stream != self._stream or _NUL_ESCAPE(line):
+        if _NUL_ESCAPE(line):
             return None
-        row = list(msgspec.structs.astuple(message.record))
+        row = list(_astuple(message.record))
         for index, check in self._checks:
             if (value := check(row[index])) is _FALLBACK:
                 return None

@@ -96,9 +96,7 @@ class Stage:
         loaded = self._loaded
         if loaded is None or not keys:
             return True
-        return all(type(key) is int for key in keys) and (
-            max(keys) < loaded[0] or min(keys) > loaded[1]
-        )
+        return set(map(type, keys)) == {int} and (max(keys) < loaded[0] or min(keys) > loaded[1])
 
     def span(self) -> KeySpan | None:
         """The span of every key in the table once the batch is committed, if the stage

@@ -177,14 +177,14 @@ class Target(t.Generic[S]):
         batch policy is next checked, so that happens at the same records as line by line."""
         decoded = self._decoded
         run: list[bytes] = []  # compact lines not handed over yet, from input line `first`
-        first = 0
+        first = room = 0  # room: lines until the policy's next check
         for number, line in enumerate(lines, 1):
             compact = self._compact
             if compact and line.startswith(compact[0]):
                 if not run:
-                    first = number
+                    first, room = number, self._next_check - self._records
                 run.append(line)
-                if len(run) >= self._next_check - self._records:
+                if len(run) >= room:
                     self._hand_over(first, compact[1], run)
                 continue
             if run:
