@@ -22,11 +22,17 @@ every run the destination must hold the source's row count and checksum (md5 ove
 numeric without trailing zeros, the text, the epoch of the timestamp, the boolean and the
 canonical jsonb text, in id order).
 
+CPU: the client programs' own (every process the arm waited for), and, when the server runs
+on this machine, the server's: the CPU of the backends that ended during the arm (the
+postmaster's reaped children, so also any other session's, and autovacuum's, that ended
+then). With ``--private-server`` the bench starts its own server (initdb, fsync off, the
+source built there), so the server column counts this bench's backends alone.
+
 Usage: .venv/bin/python bench/e2e_postgres_bench.py [--rows 1000000] [--rounds 3]
        [--peer-rows 50000] [--peer-rounds 1] [--arms copy,dativo,dlt,meltanolabs]
-       [--output bench/results/e2e-postgres.md]
-Needs `make setup`, psql on PATH and Postgres (DATIVO_TEST_PG_DSN); installs dlt and the
-meltanolabs pair into .connectors/pypi on first use.
+       [--private-server] [--output bench/results/e2e-postgres.md]
+Needs `make setup`, psql on PATH and Postgres (DATIVO_TEST_PG_DSN, or initdb and pg_ctl for
+``--private-server``); installs dlt and the meltanolabs pair into .connectors/pypi on first use.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -125,6 +132,26 @@ def installed(spec: str, program: str) -> Path:
     folder = REPO / ".connectors" / "pypi" / re.sub(r"[^A-Za-z0-9_.-]", "_", spec)
     log(f"installing (or reusing) {spec}")
     return ConnectorEnv(folder, (spec,)).ensure().executable(program)
+
+
+def server_cpu() -> Callable[[], float] | None:
+    """A reader of the CPU seconds of the server's ended backends (its postmaster's reaped
+    children), when the server runs on this machine; else None."""
+    ((backend,),) = sql("SELECT pg_backend_pid()")
+    try:
+        parent = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        if Path(f"/proc/{parent}/comm").read_text().strip() not in ("postgres", "postmaster"):
+            return None
+    except OSError:
+        return None  # not this machine's
+    stat, ticks = Path(f"/proc/{parent}/stat"), os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        time.sleep(0.5)  # the arm's backends end as their clients disconnect
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / ticks  # cutime, cstime
+
+    return read
 
 
 def _children_cpu() -> float:
@@ -232,11 +259,12 @@ class Bench:
 
         return arm, f"{SCHEMA}_meltanolabs.src_small", f"{SCHEMA}.src_small"
 
-    def measure(self) -> dict[str, list[tuple[float, float]]]:
+    def measure(self) -> dict[str, list[tuple[float, float, float]]]:
         expected = {
             source: sql(CHECKSUM.format(table=source))[0] for *_, source in self.arms.values()
         }
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in self.arms}
+        server = server_cpu()
+        times: dict[str, list[tuple[float, float, float]]] = {name: [] for name in self.arms}
         names = list(self.arms)
         for round_number in range(1 + self.args.rounds):  # round 0: warm-up, not counted
             order = names[round_number % len(names) :] + names[: round_number % len(names)]
@@ -245,40 +273,49 @@ class Bench:
                     continue
                 arm, destination, source = self.arms[name]
                 sql(f"DROP SCHEMA IF EXISTS {destination.split('.')[0]} CASCADE")
+                before = server() if server else 0.0
                 seconds, cpu = arm()
+                backends = server() - before if server else float("nan")
                 found = sql(CHECKSUM.format(table=destination))[0]
                 if found != expected[source]:
                     raise SystemExit(f"{name}: {destination} holds {found}, not {expected[source]}")
-                log(f"round {round_number} {name}: {seconds:.2f} s, {cpu:.2f} s CPU (checked)")
+                log(
+                    f"round {round_number} {name}: {seconds:.2f} s, {cpu:.2f} s client CPU, "
+                    f"{backends:.2f} s server CPU (checked)"
+                )
                 if round_number:
-                    times[name].append((seconds, cpu))
+                    times[name].append((seconds, cpu, backends))
         return times
 
 
-def report(args: argparse.Namespace, runs: dict[str, list[tuple[float, float]]]) -> str:
+def report(args: argparse.Namespace, runs: dict[str, list[tuple[float, float, float]]]) -> str:
     rows = {name: args.peer_rows if name == "meltanolabs" else args.rows for name in runs}
-    times = {name: [wall for wall, _ in pairs] for name, pairs in runs.items()}
-    cpus = {name: [cpu for _, cpu in pairs] for name, pairs in runs.items()}
+    times = {name: [wall for wall, _, _ in found] for name, found in runs.items()}
+    cpus = {name: [cpu for _, cpu, _ in found] for name, found in runs.items()}
+    servers = {name: [backends for _, _, backends in found] for name, found in runs.items()}
     rate = {name: rows[name] / statistics.median(times[name]) for name in times}
     load = os.getloadavg()
+    where = "a private server" if args.private_server else "a shared server: others count too"
     lines = [
         "# Postgres to Postgres end to end",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores "
         f"shared with other work; load average at the end {load[0]:.1f} / {load[1]:.1f} / "
         f"{load[2]:.1f} (1/5/15 min): wall times are noisy. Client CPU: the programs' own "
-        "CPU seconds (psql, dativo with tap and target, dlt, the peers), not the server's.",
+        "CPU seconds (psql, dativo with tap and target, dlt, the peers); server CPU: the "
+        f"backends' ({where}). Medians.",
         f"`{' '.join(sys.argv)}`",
         "",
-        "| arm | rows | runs | median s | min s | rows/s | dativo vs arm | client CPU s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| arm | rows | runs | median s | min s | rows/s | dativo vs arm | client CPU s "
+        "| server CPU s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, seconds in times.items():
         versus = rate["dativo"] / rate[name] if "dativo" in rate else float("nan")
         lines.append(
             f"| {name} | {rows[name]:,} | {len(seconds)} | {statistics.median(seconds):.2f} | "
             f"{min(seconds):.2f} | {rate[name]:,.0f} | {versus:.2f}x | "
-            f"{statistics.median(cpus[name]):.2f} |"
+            f"{statistics.median(cpus[name]):.2f} | {statistics.median(servers[name]):.2f} |"
         )
     if "dativo" in rate:
         lines += ["", "| goal | measured | met |", "| --- | --- | --- |"]
@@ -303,14 +340,25 @@ def main() -> None:
     parser.add_argument("--peer-rows", type=int, default=50_000)
     parser.add_argument("--peer-rounds", type=int, default=1)
     parser.add_argument("--arms", type=lambda s: s.split(","), default=[*GOALS, "dativo"])
+    parser.add_argument("--private-server", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     args.arms = ["copy", "dativo", *(arm for arm in args.arms if arm not in ("copy", "dativo"))]
-    version = f"e2e_postgres_bench v1 {args.rows} {args.peer_rows}"
-    if sql(f"SELECT obj_description(to_regclass('{SCHEMA}.src'), 'pg_class')") != [(version,)]:
-        log(f"creating {SCHEMA}.src ({args.rows:,} rows)")
-        sql(create_sql(args.rows, args.peer_rows, version))
-    with tempfile.TemporaryDirectory(prefix="dativo-e2e-") as folder:
+    with ExitStack() as stack:
+        if args.private_server:
+            global DSN
+            sys.path.insert(0, str(REPO))
+            from tests.faults.postgres import PrivatePostgres
+
+            server = PrivatePostgres()
+            stack.callback(server.stop)
+            DSN = server.dsn
+            log(f"started a private server: {DSN}")
+        version = f"e2e_postgres_bench v1 {args.rows} {args.peer_rows}"
+        if sql(f"SELECT obj_description(to_regclass('{SCHEMA}.src'), 'pg_class')") != [(version,)]:
+            log(f"creating {SCHEMA}.src ({args.rows:,} rows)")
+            sql(create_sql(args.rows, args.peer_rows, version))
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="dativo-e2e-"))
         times = Bench(args, Path(folder)).measure()
     text = report(args, times)
     args.output.write_text(text)

@@ -88,6 +88,42 @@ def test_a_batch_is_committed_at_its_byte_limit_and_states_follow_their_commit()
     ]
 
 
+@dataclass
+class CompactTarget(MemoryTarget):
+    """Takes compact lines whose ``p`` is not "refused" undecoded; ``taken`` logs them."""
+
+    taken: list[int] = field(default_factory=list)
+
+    def write_compact_records(self, number: int, stream: Stream, lines: list[bytes]) -> int:
+        for count, line in enumerate(lines):
+            if b'"refused"' in line:
+                return count
+            self.taken.append(number + count)
+            self.open_batch.append(json.loads(line)["record"])
+        return len(lines)
+
+
+def compact_lines(*messages: dict) -> list[bytes]:
+    return [json.dumps(message, separators=(",", ":")).encode() + b"\n" for message in messages]
+
+
+def test_compact_runs_keep_the_batch_policy_and_line_numbers() -> None:
+    target = CompactTarget(BatchPolicy(max_records=1500, max_bytes=10**9, max_age_seconds=3600))
+    records = [record(n, "refused" if n in (7, 1200) else "") for n in range(1, 2001)]
+    spaced = lines(record(2001))  # not compact: decoded by the loop
+    target.consume(compact_lines(SCHEMA, *records[:10], state(10), *records[10:]) + spaced)
+    # Committed at the 1,500th record exactly, as line by line; refused lines (input lines 8
+    # and 1202) and the spaced one were decoded and written by write_record, in order.
+    assert target.log == [
+        ("commit", list(range(1, 1501))),
+        ("state", 10),
+        ("commit", list(range(1501, 2002))),
+    ]
+    lines_taken = set(target.taken)
+    assert len(lines_taken) == 1998 and {8, 1202, 2003}.isdisjoint(lines_taken)
+    assert 2 in lines_taken and 1203 in lines_taken  # record 1, and the one after a refusal
+
+
 def test_batch_files_are_read_from_percent_encoded_file_urls(tmp_path: Path) -> None:
     path = tmp_path / "users 1.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"id": 1}\n\n{"id": 2}\n'))

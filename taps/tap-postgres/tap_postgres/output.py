@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import typing as t
+from operator import itemgetter
 
 import orjson
 
@@ -32,11 +33,12 @@ class MessageWriter:
         extracted = datetime.datetime.now(datetime.UTC).isoformat()
         prefix = self._prefix
         suffix = self._version_field + b',"time_extracted":"' + extracted.encode() + b'"}\n'
-        block = b"".join([prefix + row[0].encode() + suffix for row in rows])
-        if block.count(b"\n") != len(rows) or b"\r" in block:
+        records = "\0".join(map(itemgetter(0), rows)).encode()  # no JSON text holds a NUL
+        if b"\n" in records or b"\r" in records:
             # A `json` value keeps the whitespace it was stored with, line breaks included.
             # JSON strings cannot hold raw line breaks, so they are whitespace: make them spaces.
-            block = b"".join([prefix + _one_line(row[0]).encode() + suffix for row in rows])
+            records = records.replace(b"\r", b" ").replace(b"\n", b" ")
+        block = b"".join((prefix, records.replace(b"\0", suffix + prefix), suffix))
         self._out.write(block)
         return len(block)
 
@@ -52,7 +54,3 @@ class MessageWriter:
 
     def flush(self) -> None:
         self._out.flush()
-
-
-def _one_line(text: str) -> str:
-    return text.replace("\r", " ").replace("\n", " ")

@@ -29,7 +29,7 @@ from dativo_connector_kit.errors import FailureRule, classify_failure
 from target_postgres import statements
 from target_postgres.errors import LoadError
 from target_postgres.rows import RowMaker, ValueLoadError
-from target_postgres.stage import Stage
+from target_postgres.stage import KeySpan, Stage
 from target_postgres.tables import Table, prepare_table, read_table
 
 if t.TYPE_CHECKING:
@@ -53,13 +53,6 @@ class _JsonDumper(Dumper):
         return orjson.dumps(obj)
 
 
-class _BoolDumper(Dumper):
-    """Booleans go to COPY as JSON spells them, which text and boolean columns both take."""
-
-    def dump(self, obj: t.Any) -> bytes:
-        return b"true" if obj else b"false"
-
-
 class Loader:
     """Loads batches through one connection; see the module docstring."""
 
@@ -70,6 +63,8 @@ class Loader:
         self._tables: dict[tuple[str, str], Table] = {}
         self._prepared: dict[str, StreamSpec] = {}  # stream -> the spec its table fits
         self._replaced: set[tuple[str, str]] = set()  # tables load_method overwrite dropped
+        # tables holding only rows this run loaded: their key properties and keys' span
+        self._loaded: dict[tuple[str, str], tuple[tuple[str, ...], KeySpan]] = {}
         self._stages: dict[str, Stage] = {}  # stream -> its part of the current batch
         self._active: Stage | None = None  # the stage the open COPY writes for
         self._batch_started: int | None = None  # milliseconds since the epoch
@@ -81,7 +76,6 @@ class Loader:
         self._sync_started_at = int(time.time() * 1000)
         for kind in (dict, list):
             connection.adapters.register_dumper(kind, _JsonDumper)
-        connection.adapters.register_dumper(bool, _BoolDumper)
 
     @classmethod
     def connect(cls, settings: Settings) -> Loader:
@@ -112,22 +106,68 @@ class Loader:
         stage = self._active
         if stage is None or stage.spec is not spec:
             stage = self._open_stage(spec)
-        if stage.keyed and stage.is_repeat(record) and stage.direct:
-            self._switch_to_staging(stage)
         try:
-            self._write_row(stage.rows.row(record, message))
-        except psycopg.Error as exc:
-            error = (
-                self._refused(exc)  # the server refused an earlier row
-                if exc.sqlstate
-                else LoadError(f"input line {number}: {spec.label}: cannot write a value: {exc}")
-            )
-            self._rollback()
-            raise error from None
+            row = stage.rows.row(record, message)
         except ValueLoadError as exc:
             self._rollback()
             raise LoadError(f"input line {number}: {spec.label}: {exc}") from None
+        if stage.keyed and stage.may_conflict(row) and stage.direct:
+            self._switch_to_staging(stage)
+        self._write(number, stage, row)
+
+    def _write(self, number: int, stage: Stage, row: list[t.Any]) -> None:
+        """Write one row (of input line ``number``) to the open COPY."""
+        try:
+            self._write_row(row)
+        except psycopg.Error as exc:
+            raise self._write_failed(number, stage, exc) from None
         self._note_line(number)
+
+    def stage_compact(self, number: int, spec: StreamSpec, lines: list[bytes]) -> int:
+        """Stream the records of compact RECORD lines (input lines ``number``, ``number +
+        1``, ...) into the batch, up to the first that needs the general path (``stage``) or
+        whose stream cannot take this one (see ``compact``); return how many were staged."""
+        stage = self._active
+        if stage is None or stage.spec is not spec:
+            stage = self._open_stage(spec)
+        compact = stage.rows.compact
+        if compact is None:
+            return 0
+        make, rows = compact.row, []
+        for line in lines:
+            if (row := make(line)) is None:
+                break
+            rows.append(row)
+        if stage.keyed and not stage.note_all(rows):
+            for offset, row in enumerate(rows):  # row by row, as ``stage`` does
+                if stage.may_conflict(row) and stage.direct:
+                    self._switch_to_staging(stage)
+                self._write(number + offset, stage, row)
+            return len(rows)
+        self._copy_lines.extend(range(number, number + len(rows)))
+        write_row, offset = self._write_row, 0
+        try:
+            for offset, row in enumerate(rows):  # noqa: B007 (the failing row's offset)
+                write_row(row)
+        except psycopg.Error as exc:
+            raise self._write_failed(number + offset, stage, exc) from None
+        return len(rows)
+
+    def holds(self, stream: str) -> bool:
+        """Whether the batch holds records of ``stream``."""
+        return stream in self._stages
+
+    def _write_failed(self, number: int, stage: Stage, error: psycopg.Error) -> Exception:
+        """Abandon the batch after a failed COPY write; the error to raise."""
+        failure = (
+            self._refused(error)  # the server refused an earlier row
+            if error.sqlstate
+            else LoadError(
+                f"input line {number}: {stage.spec.label}: cannot write a value: {error}"
+            )
+        )
+        self._rollback()
+        return failure
 
     def commit(
         self, specs: Iterable[StreamSpec], activations: Iterable[tuple[StreamSpec, int]]
@@ -145,6 +185,7 @@ class Loader:
                 for spec, version in activations:
                     self._activate(cursor, spec, version)
             self._connection.commit()
+        self._note_loaded()
         self._end_batch()
 
     def close(self) -> None:
@@ -184,13 +225,18 @@ class Loader:
                 statements.is_empty(table)
             ).fetchone() == (True,)
         rows = RowMaker(spec, table.columns, self._batch_started, self._sync_started_at)
-        stage = self._stages[spec.stream] = Stage(spec, table, rows, empty=empty)
+        location = (spec.schema_name, spec.table)
+        loaded = self._loaded.get(location)
+        shared = any((s.spec.schema_name, s.spec.table) == location for s in self._stages.values())
+        span = loaded[1] if loaded and loaded[0] == spec.key_properties and not shared else None
+        stage = Stage(spec, table, rows, empty=empty and not shared, loaded=span)
+        self._stages[spec.stream] = stage
         if not stage.direct:
             self._create_staging(stage)
         return stage
 
     def _switch_to_staging(self, stage: Stage) -> None:
-        """A key came again: what follows goes to a staging table, merged at commit."""
+        """A key may conflict: what follows goes to a staging table, merged at commit."""
         with self._guard():
             self._end_copy()
             stage.direct = False
@@ -269,7 +315,21 @@ class Loader:
         self._end_batch()
         self._copy_lines.clear()
         self._tables.clear()  # the batch's table changes were rolled back too
+        self._loaded.clear()
         self._prepared.clear()
+
+    def _note_loaded(self) -> None:
+        """After a commit: the span of the keys in each table holding only rows this run
+        loaded under integer keys (see ``stage``)."""
+        stages: dict[tuple[str, str], list[Stage]] = {}
+        for stage in self._stages.values():
+            stages.setdefault((stage.spec.schema_name, stage.spec.table), []).append(stage)
+        for location, found in stages.items():
+            span = found[0].span() if len(found) == 1 else None
+            if span is None:
+                self._loaded.pop(location, None)
+            else:
+                self._loaded[location] = (found[0].spec.key_properties, span)
 
     def _end_batch(self) -> None:
         self._stages.clear()

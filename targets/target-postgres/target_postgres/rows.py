@@ -2,10 +2,11 @@
 ``write_row``: the record's properties, then (with metadata) the ``_sdc_*`` values.
 
 psycopg formats each value for COPY (in C); Postgres parses it into the column's type, so an
-ISO date-time string becomes a timestamp there. The loader's dumpers write objects and arrays
-as JSON and booleans as ``true``/``false``, so a text column gets the JSON text of a value that
-is not a string. Python itself converts a few things: every value of a jsonb column to JSON
-text (``"abc"`` stays a JSON string); lists bound for array columns to Postgres array literals
+ISO date-time string becomes a timestamp there. The loader's dumper writes objects and arrays
+as JSON, and booleans bound for text columns become ``true``/``false``, so a text column gets
+the JSON text of a value that is not a string. Python itself converts a few things: every value
+of a jsonb column to JSON text (``"abc"`` stays a JSON string); lists bound for array columns to
+Postgres array literals
 (items of json/jsonb arrays as JSON text); base64 text bound for a bytea column to bytes; and
 it checks that a value bound for a ``numeric(p,s)`` column fits it exactly (Postgres would
 round it). Decimal fields arrive as ``Decimal`` (see ``StreamSpec.decimals``), so their text
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import typing as t
 from decimal import Decimal
 from operator import itemgetter
@@ -25,6 +27,7 @@ import psycopg
 from psycopg.adapt import PyFormat, Transformer
 
 from dativo_connector_kit.decimals import SPECIAL_NUMBERS
+from target_postgres.compact import CompactRows
 from target_postgres.sqltypes import BYTEA, numeric_bounds
 from target_postgres.streams import DELETED_AT_COLUMN, METADATA_COLUMNS
 
@@ -34,6 +37,7 @@ if t.TYPE_CHECKING:
     from target_postgres.streams import StreamSpec
 
 _JSON_COLUMNS = ("jsonb", "json")
+_TEXT_COLUMNS = re.compile(r"text|character varying(\(\d+\))?")
 _POSTGRES_ARRAYS = Transformer()  # psycopg's default adapters, which dump lists as arrays
 
 
@@ -43,6 +47,13 @@ class ValueLoadError(ValueError):
 
 def _json_text(value: object) -> str:
     return orjson.dumps(value).decode()
+
+
+def _text(value: object) -> object:
+    """A boolean as JSON spells it (psycopg would write ``t``/``f``); other values as they are."""
+    if type(value) is bool:
+        return "true" if value else "false"
+    return value
 
 
 def _array_literal(value: object) -> object:
@@ -103,6 +114,8 @@ def _is_number(text: str) -> bool:
 def _converter(column_type: str, schema: object) -> Callable[[object], object] | None:
     if column_type in _JSON_COLUMNS:
         return _json_text
+    if _TEXT_COLUMNS.fullmatch(column_type):
+        return _text
     if column_type in ("jsonb[]", "json[]"):
         return _json_array_literal
     if column_type.endswith("]"):
@@ -147,6 +160,7 @@ class RowMaker:
         self._with_metadata = spec.with_metadata
         self._sequence = sequence
         self._sync_started_at = sync_started_at
+        self.compact = CompactRows.build(spec, column_types, sequence, sync_started_at)
 
     def row(self, record: dict[str, t.Any], message: dict[str, t.Any]) -> list[t.Any]:
         """The COPY row of one RECORD message."""

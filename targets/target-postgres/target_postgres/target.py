@@ -45,7 +45,6 @@ class Target(KitTarget[Stream]):
         super().__init__(settings.batch)
         self._settings = settings
         self._loader = loader
-        self._staged: set[str] = set()  # streams with records in the current batch
         self._activations: list[tuple[StreamSpec, int]] = []
 
     def open_stream(self, number: int, schema: Schema) -> Stream:
@@ -63,7 +62,7 @@ class Target(KitTarget[Stream]):
         previous = self.streams.get(name)
         if previous is not None and previous.spec == spec:
             return previous
-        if name in self._staged:  # its staged records follow the schema they came with
+        if self._loader.holds(name):  # its staged records follow the schema they came with
             self.commit()
         validator = (
             RecordValidator(spec.properties, spec.required)
@@ -82,12 +81,17 @@ class Target(KitTarget[Stream]):
         if b"\\u0000" in line and _has_nul(record):
             record = self._without_nul(number, stream.name, record)
         self._loader.stage(number, stream.spec, record, message)
-        self._staged.add(stream.name)
+
+    def write_compact_records(self, number: int, stream: Stream, lines: list[bytes]) -> int:
+        """Stage compact RECORD lines without decoding them to dicts, when nothing needs the
+        dicts (no ``validate_records``) and the loader can (see ``compact``)."""
+        if stream.validator is not None:
+            return 0
+        return self._loader.stage_compact(number, stream.spec, lines)
 
     def commit_batch(self) -> None:
         """Commit the batch in one transaction (tables made to fit every stream seen)."""
         self._loader.commit([stream.spec for stream in self.streams.values()], self._activations)
-        self._staged.clear()
         self._activations.clear()
 
     def activate_version(self, number: int, stream: Stream, version: int) -> None:

@@ -3,6 +3,7 @@ schema of the real Postgres, runs as real subprocesses, reading back with psycop
 
 from __future__ import annotations
 
+import json
 import subprocess
 import typing as t
 from pathlib import Path
@@ -21,8 +22,16 @@ class Harness(TargetRunner):
         super().__init__(executable, folder)
         self.dsn = dsn
         self.schema = schema
+        self.compact = False  # write messages as taps do, without spaces (the compact path)
 
-    singer = staticmethod(TargetRunner.encode)
+    def singer(self, *messages: dict[str, t.Any]) -> bytes:
+        """Singer messages as JSON lines: ``", "``-separated, or compact as taps write them."""
+        if not self.compact:
+            return self.encode(*messages)
+        return b"".join(
+            json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            for message in messages
+        )
 
     @staticmethod
     def schema_message(stream: str, properties: dict, keys: list[str] | None = None) -> dict:
@@ -101,3 +110,10 @@ class Harness(TargetRunner):
 @pytest.fixture
 def pg(connector_exe, pg_dsn: str, pg_schema: str, tmp_path: Path) -> Harness:
     return Harness(connector_exe("target-postgres"), pg_dsn, pg_schema, tmp_path)
+
+
+@pytest.fixture(params=["spaced", "compact"])
+def both_encodings(pg: Harness, request: pytest.FixtureRequest) -> None:
+    """Runs a test twice: ``pg`` writing messages ``", "``-separated (decoded by the loop),
+    then compact as taps write them (taken by target-postgres's compact path)."""
+    pg.compact = request.param == "compact"

@@ -10,6 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.usefixtures("both_encodings")  # spaced and compact lines
+
 REPO = Path(__file__).resolve().parents[3]
 USERS = {"id": {"type": "integer"}, "v": {"type": ["integer", "null"]}}
 

@@ -8,6 +8,10 @@ import json
 import subprocess
 from decimal import Decimal
 
+import pytest
+
+pytestmark = pytest.mark.usefixtures("both_encodings")  # spaced and compact lines
+
 PROPERTIES = {
     "id": {"type": "integer"},
     "amount": {"type": ["number", "null"]},

@@ -2,8 +2,8 @@
 
 A target subclasses ``Target`` and implements its destination in four hooks: ``open_stream``
 (a SCHEMA), ``write_record`` (a RECORD that passed the generic checks), ``commit_batch`` (make
-every record written so far durable) and, optionally, ``takes_runs``/``take_run``,
-``activate_version`` and ``discard``. The loop owns parsing, dispatch, the generic checks,
+every record written so far durable) and, optionally, ``takes_runs``/``take_run`` or
+``write_compact_records``, ``activate_version`` and ``discard``. The loop owns parsing, dispatch, the generic checks,
 BATCH files, the batch policy and the STATE echo: a STATE's value is written on ``out`` only
 after the commit that covers every record before it.
 
@@ -14,6 +14,13 @@ to ``take_run`` before any other line is handled and before each commit. The tar
 and stores the run in one go (its bytes as received, or parsed in bulk), or refuses it; a
 refused run is read again line by line, as any other line is, so a bad record fails at its
 line with the same error as without runs, after the records before it were taken.
+
+Compact lines: a target that decodes whole RECORD lines faster than the loop (metadata such
+as ``time_extracted`` after the record included) implements ``write_compact_records``
+instead. The loop then reads with ``_read_compact``: consecutive lines of the current stream
+starting as ``compact_prefix`` says go to the target together, each group ending where the
+batch policy is next checked; the target takes them in order up to the first it does not
+take, which the loop decodes itself before handing over the rest.
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ _NAME_AT = len(_COMPACT_START)
 _RECORD_SKIP = len(_RECORD_KEY) - 1  # the record starts at its "{"
 RUN_BYTES = 4 << 20  # a run is handed over once its records hold this many bytes
 _NO_RUN = b"\n\n"  # no line starts so: only its last byte can be a newline
+
+
+def compact_prefix(stream: str) -> bytes:
+    """How a compact RECORD line of ``stream`` starts (as our taps and orjson write it)."""
+    return _COMPACT_START + orjson.dumps(stream) + _RECORD_KEY
 
 
 class Stream(t.Protocol):
@@ -95,6 +107,9 @@ class Target(t.Generic[S]):
         self._run_counted = 0  # how many of its records the batch counts already
         self._run_size = 0  # the bytes of those records
         self._run_framing = 0  # how many bytes its lines hold beside their records
+        # (prefix, stream) of the stream whose compact lines go to write_compact_records
+        self._compact: tuple[bytes, S] | None = None
+        self._takes_compact = type(self).write_compact_records is not Target.write_compact_records
         self._handlers: dict[str, Callable[[int, Message], None]] = {
             "SCHEMA": self._on_schema,
             "STATE": self._on_state,
@@ -132,6 +147,15 @@ class Target(t.Generic[S]):
         the first bad one. Called before any other line is handled and before each commit."""
         return False
 
+    def write_compact_records(self, number: int, stream: S, lines: list[bytes]) -> int:
+        """Optionally take RECORD lines of ``stream`` that start as ``compact_prefix`` says
+        (input lines ``number``, ``number + 1``, ...) without the loop decoding them, in
+        order, up to the first one the target does not take (which the loop decodes and hands
+        to ``write_record``); return how many it took. A target taking a line does the
+        loop's checks itself: the line is one valid message whose ``"record"`` holds every key
+        property, not null."""
+        return 0
+
     def activate_version(self, number: int, stream: S, version: int) -> None:
         """An ACTIVATE_VERSION for a known stream; ignored unless a target overrides it."""
 
@@ -150,7 +174,10 @@ class Target(t.Generic[S]):
         gc.freeze()
         try:
             try:
-                self._read(lines)
+                if self._takes_compact:
+                    self._read_compact(lines)
+                else:
+                    self._read(lines)
                 self._flush_run()  # a bad record in the last run fails here, as if read
             except InputError:
                 self.commit()
@@ -245,6 +272,45 @@ class Target(t.Generic[S]):
         self._run_size += size
         return len(added), size
 
+    def _read_compact(self, lines: Iterable[bytes]) -> None:
+        """Decode and dispatch each line; runs of compact RECORD lines of the stream in
+        ``_compact`` go to ``write_compact_records`` together, each run ending where the
+        batch policy is next checked, so that happens at the same records as line by line."""
+        on_line = self._on_line
+        run: list[bytes] = []  # compact lines not handed over yet, from input line `first`
+        first = room = 0  # room: lines until the policy's next check
+        for number, line in enumerate(lines, 1):
+            compact = self._compact
+            if compact and line.startswith(compact[0]):
+                if not run:
+                    first, room = number, self._next_check - self._records
+                run.append(line)
+                if len(run) >= room:
+                    self._hand_over(first, compact[1], run)
+                continue
+            if run:
+                self._hand_over(first, self._compact[1], run)  # type: ignore[index]
+            on_line(number, line)
+        if run:
+            self._hand_over(first, self._compact[1], run)  # type: ignore[index]
+
+    def _hand_over(self, first: int, stream: S, run: list[bytes]) -> None:
+        """Hand a run of compact lines (from input line ``first``) to the target; a line it
+        does not take goes through the general path, and the rest of the run is handed
+        over again. Empties ``run``."""
+        lines = run
+        while lines:
+            taken = self.write_compact_records(first, stream, lines)
+            self._bytes += sum(map(len, lines[:taken]))
+            self._records += taken
+            if taken < len(lines):
+                self._on_line(first + taken, lines[taken])
+                taken += 1
+            lines, first = lines[taken:], first + taken
+        run.clear()
+        if self._records >= self._next_check:
+            self._apply_policy()
+
     def _on_line(self, number: int, line: bytes) -> None:
         """Decode a whole line and dispatch its message."""
         try:
@@ -279,7 +345,7 @@ class Target(t.Generic[S]):
         self._run_first += count
         if self.take_run(stream, records):
             return
-        start = _COMPACT_START + orjson.dumps(stream.name) + _RECORD_KEY[:_RECORD_SKIP]
+        start = compact_prefix(stream.name)[:-1]  # up to the record's "{"
         lines = [start + raw + _COMPACT_END[1:] for raw in records]
         self._records -= count  # counted again as each line is read
         self._bytes -= sum(map(len, lines))
@@ -302,6 +368,8 @@ class Target(t.Generic[S]):
                     number, f"RECORD for stream {stream.name!r} lacks key property {key!r}"
                 )
         self._write(number, stream, message, line)
+        if self._takes_compact and (self._compact is None or self._compact[1] is not stream):
+            self._compact = (compact_prefix(stream.name), stream)
         self._bytes += len(line)
         self._records += 1
         if self._records >= self._next_check:
@@ -357,6 +425,8 @@ class Target(t.Generic[S]):
             else:
                 self._runs.pop(orjson.dumps(name), None)
             self.mark_changed()
+            if self._takes_compact:
+                self._compact = (compact_prefix(name), stream)
 
     def _on_state(self, number: int, message: Message) -> None:
         if "value" not in message:
