@@ -3,9 +3,9 @@
 A target subclasses ``Target`` and implements its destination in four hooks: ``open_stream``
 (a SCHEMA), ``write_record`` (a RECORD that passed the generic checks), ``commit_batch`` (make
 every record written so far durable) and, optionally, ``takes_runs``/``take_run`` or
-``write_compact_records``, ``activate_version`` and ``discard``. The loop owns parsing, dispatch, the generic checks,
-BATCH files, the batch policy and the STATE echo: a STATE's value is written on ``out`` only
-after the commit that covers every record before it.
+``write_compact_records``, ``activate_version`` and ``discard``. The loop owns parsing,
+dispatch, the generic checks, BATCH files, the batch policy and the STATE echo: a STATE's
+value is written on ``out`` only after the commit that covers every record before it.
 
 Runs: compact RECORD lines, ``{"type":"RECORD","stream":<name>,"record":{...}}`` as most taps
 write them, of a stream whose target ``takes_runs`` are not decoded here: the record's bytes
