@@ -3,7 +3,6 @@ schema of the real Postgres, runs as real subprocesses, reading back with psycop
 
 from __future__ import annotations
 
-import json
 import subprocess
 import typing as t
 from pathlib import Path
@@ -22,16 +21,11 @@ class Harness(TargetRunner):
         super().__init__(executable, folder)
         self.dsn = dsn
         self.schema = schema
-        self.compact = False  # write messages as taps do, without spaces (the compact path)
+        self.compact_lines = False  # write messages as taps do, without spaces (compact path)
 
     def singer(self, *messages: dict[str, t.Any]) -> bytes:
         """Singer messages as JSON lines: ``", "``-separated, or compact as taps write them."""
-        if not self.compact:
-            return self.encode(*messages)
-        return b"".join(
-            json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-            for message in messages
-        )
+        return self.compact(*messages) if self.compact_lines else self.encode(*messages)
 
     @staticmethod
     def schema_message(stream: str, properties: dict, keys: list[str] | None = None) -> dict:
@@ -116,4 +110,4 @@ def pg(connector_exe, pg_dsn: str, pg_schema: str, tmp_path: Path) -> Harness:
 def both_encodings(pg: Harness, request: pytest.FixtureRequest) -> None:
     """Runs a test twice: ``pg`` writing messages ``", "``-separated (decoded by the loop),
     then compact as taps write them (taken by target-postgres's compact path)."""
-    pg.compact = request.param == "compact"
+    pg.compact_lines = request.param == "compact"

@@ -71,7 +71,7 @@ def test_compact_and_general_paths_load_the_same_table(pg):
 
 
 def test_keys_loaded_by_earlier_batches_of_the_run_are_updated_not_repeated(pg):
-    pg.compact = True
+    pg.compact_lines = True
     messages = [pg.schema_message("users", {"id": {"type": "integer"}, "name": {"type": "string"}})]
     # Batches of 2: [5, 6] into the empty table; [1, 2] and 9 below and above the keys
     # loaded so far, so straight into the table; 3, 6 and 2 were loaded: merged by key.
@@ -89,7 +89,7 @@ def test_keys_loaded_by_earlier_batches_of_the_run_are_updated_not_repeated(pg):
 
 
 def test_streams_sharing_a_table_merge_by_key_across_batches(pg):
-    pg.compact = True
+    pg.compact_lines = True
     properties = {"id": {"type": "integer"}, "by": {"type": "string"}}
     messages = [pg.schema_message(name, properties) for name in ("a-users", "b-users")]
     for i, name in enumerate(("a-users", "b-users", "a-users", "b-users", "a-users"), 1):
@@ -106,7 +106,7 @@ def test_streams_sharing_a_table_merge_by_key_across_batches(pg):
 
 
 def test_tap_shaped_lines_carry_their_metadata(pg):
-    pg.compact = True
+    pg.compact_lines = True
     properties = {"id": {"type": "integer"}, "_sdc_deleted_at": {"type": ["string", "null"]}}
     tail = ',"version":7,"time_extracted":"2024-01-02T03:04:05+00:00"'
     records = ['{"id":1}', '{"id":2,"_sdc_deleted_at":"2024-01-03T00:00:00+00:00"}']
