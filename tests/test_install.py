@@ -44,3 +44,34 @@ def test_processes_installing_the_same_environment_take_turns(tmp_path):
     outcomes = [(p.returncode, err) for p, err in zip(processes, errors, strict=True)]
     assert outcomes == [(0, "")] * 4
     assert ConnectorEnv(path, ("six==1.16.0",)).is_complete
+
+
+def test_a_connector_fingerprint_covers_the_folders_it_depends_on_by_path(tmp_path, monkeypatch):
+    """target-iceberg installs target-parquet from the checkout by path: editing target-parquet
+    must give target-iceberg a new environment, or it would run the old target-parquet."""
+    import shutil
+
+    from dativo_ingest.install import connectors
+    from dativo_ingest.registry import ConnectorSpec
+
+    checkout = tmp_path / "checkout"
+    for folder in ("targets/target-iceberg", "targets/target-parquet", "libs"):
+        shutil.copytree(
+            connectors.shipped_root() / folder,
+            checkout / folder,
+            ignore=shutil.ignore_patterns(".venv", "__pycache__", "tests"),
+        )
+    monkeypatch.setattr(connectors, "shipped_root", lambda: checkout)
+    monkeypatch.setattr(connectors, "LOCAL_LIBRARIES", checkout / "libs")
+    spec = ConnectorSpec(
+        name="target-iceberg",
+        variant="dativo",
+        type="target",
+        engine="singer",
+        executable="target-iceberg",
+        path=str(checkout / "targets/target-iceberg"),
+    )
+    before = connectors.fingerprint(spec)
+    converter = checkout / "targets/target-parquet/target_parquet/convert.py"
+    converter.write_text(converter.read_text() + "\n# changed\n")
+    assert connectors.fingerprint(spec) != before

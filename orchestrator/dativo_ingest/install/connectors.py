@@ -22,6 +22,8 @@ log = get_logger(__name__)
 ORCHESTRATOR_SOURCE = Path(__file__).resolve().parents[3]
 LOCAL_LIBRARIES = shipped_root() / "libs"
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".venv", ".git", "tests"}
+# a first-party connector's dependency on another folder of the checkout, in its pyproject
+_PATH_DEPENDENCY = re.compile(r"@ \{root:parent:parent:uri\}/([\w./-]+)")
 
 
 def requirements(spec: ConnectorSpec) -> tuple[str, ...]:
@@ -51,13 +53,32 @@ def fingerprint(spec: ConnectorSpec, *, portable: bool = False) -> str:
     for part in (spec.name, spec.variant, spec.engine, python, *wanted):
         digest.update(part.encode() + b"\0")
     folders = [Path(r) for r in requirements(spec) if Path(r).is_dir()]
-    if folders:  # what a first-party folder may pull in by path: our libraries, and for
-        folders.append(LOCAL_LIBRARIES)  # native connectors the runner in dativo-ingest
+    if folders:  # what a first-party folder may pull in by path: other connectors' folders,
+        # our libraries (hashed whole, once), and for native connectors dativo-ingest's runner
+        folders = [f for f in _with_path_dependencies(folders) if LOCAL_LIBRARIES not in f.parents]
+        folders.append(LOCAL_LIBRARIES)
         if spec.engine == "native":
             folders.append(ORCHESTRATOR_SOURCE)
     for folder in folders:
         _hash_folder(folder, digest)
     return digest.hexdigest()[:16]
+
+
+def _with_path_dependencies(folders: list[Path]) -> list[Path]:
+    """``folders`` and the checkout's folders their ``pyproject.toml`` files depend on by path
+    (target-iceberg on target-parquet, say), transitively: installing one installs those."""
+    found: list[Path] = []
+    pending = list(folders)
+    while pending:
+        folder = pending.pop(0)
+        if folder in found:
+            continue
+        found.append(folder)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            text = pyproject.read_text()
+            pending += [shipped_root() / rel for rel in _PATH_DEPENDENCY.findall(text)]
+    return found
 
 
 def _hash_folder(folder: Path, digest: hashlib._Hash) -> None:
