@@ -40,8 +40,8 @@ class Hop:
         except OSError:  # the upstream's output was closed under us (the run is ending)
             pass
         finally:
+            self.done.set()  # before the end of input reaches downstream: it may exit at once
             self.downstream.close_stdin()
-            self.done.set()
 
 
 def drain(stream: IO[bytes]) -> None:

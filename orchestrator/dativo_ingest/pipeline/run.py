@@ -300,7 +300,7 @@ class _Supervisor:
             lambda: self.confirmed.saved,
             options.progress_seconds,
         )
-        self.relay_done = threading.Event()
+        self.input_closed = threading.Event()  # the end of input sent to downstream[0]
         self.started = time.monotonic()
         self.quit_early: set[ConnectorProcess] = set()  # ended while their input still flowed
         self.exited_at: dict[ConnectorProcess, float] = {}
@@ -357,7 +357,6 @@ class _Supervisor:
 
     def _relay_and_wait(self) -> None:
         self.relay.run()
-        self.relay_done.set()
         self.watchdog.relay_finished()
         if self.relay.destination_closed:
             self.quit_early.add(self.downstream[0])
@@ -371,6 +370,7 @@ class _Supervisor:
                 dropped,
                 self.tap.name,
             )
+        self.input_closed.set()  # before the end of input reaches it: it may exit at once
         self.downstream[0].close_stdin()
         for process in self.downstream:
             process.wait()
@@ -428,7 +428,7 @@ class _Supervisor:
         process = self.downstream[index]
         process.wait()
         self.exited_at[process] = time.monotonic()
-        fed = self.relay_done if index == 0 else self.hops[index - 1].done
+        fed = self.input_closed if index == 0 else self.hops[index - 1].done
         if not fed.is_set():
             self.quit_early.add(process)
             self.tap.stop(self.options.grace_seconds)
