@@ -131,8 +131,11 @@ def test_first_failure_is_named_not_the_processes_it_ended(write_job, dativo, ho
 
 
 def test_mapper_exiting_early_fails_the_run(write_job, dativo, home):
+    """More records than the pipes hold, so the mapper quits while its input still flows.
+    (One that quits after dativo sent the end of its input, the rest unread in the pipe, is
+    not told apart from one that read it all; the target confirms only what reached it.)"""
     job = write_job(
-        source={"records": 5000, "state_every": 10},
+        source={"records": 200_000, "state_every": 10},
         transforms=[{"executable": FAKE_MAPPER, "config": {"exit_early_after": 3}}],
     )
     result = dativo("run", job)
