@@ -143,17 +143,39 @@ def test_mapper_exiting_early_fails_the_run(write_job, dativo, home):
     assert "fake_mapper.py exited before reading the whole stream" in result.stderr
 
 
-def test_stalled_mapper_is_stopped_by_the_watchdog(write_job, dativo):
+@pytest.mark.parametrize(
+    ("stops_reading", "named", "side"),
+    [
+        ("transforms[1]", "fake_mapper.py (transforms[1])", "transforms[1]"),
+        ("target", "fake_target.py", "target"),
+    ],
+)
+def test_the_process_that_stops_reading_is_named_and_stopped(
+    write_job, dativo, home, stops_reading, named, side
+):
+    """Behind two mappers, the one process that stops reading is told apart from those
+    waiting on it (each hop knows whether it waits to write), named with its position in
+    the error and the run record, and stopped alone: the rest end on their own."""
+    stall = {"stop_reading_after": 5}
+    mappers = [{"executable": FAKE_MAPPER}, {"executable": FAKE_MAPPER}]
+    if stops_reading == "transforms[1]":
+        mappers[1]["config"] = stall
     job = write_job(
         source={"records": 200_000},
-        transforms=[{"executable": FAKE_MAPPER, "config": {"stop_reading_after": 5}}],
-        idle_timeout="2s",
+        target=stall if stops_reading == "target" else {},
+        transforms=mappers,
+        idle_timeout="1.5s",
     )
     began = time.monotonic()
     result = dativo("run", job, "--grace-seconds", "2")
     assert result.returncode == 1
-    assert time.monotonic() - began < 30
-    assert "fake_mapper.py | fake_target.py stalled: it read no input for 2s" in result.stderr
+    assert time.monotonic() - began < 20
+    assert f"{named} stalled: it read no input for 1.5s (idle_timeout)" in result.stderr
+    assert f"; stopping {named.split()[0]}\n" in result.stderr
+    run = open_store(home).list_runs(1)[0]
+    assert run.status == "failed" and named in (run.error or "")
+    stalled = [s for s, figures in run.resources.items() if "stalled" in figures]
+    assert stalled == [side]
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])

@@ -22,7 +22,7 @@ from dativo_ingest.install.programs import program_for
 from dativo_ingest.logs import connector_level, get_logger
 from dativo_ingest.logs.runlog import RunLog, prune_logs, retention_days, run_log_path
 from dativo_ingest.pipeline.confirmed import ConfirmedStates
-from dativo_ingest.pipeline.hops import Hop, drain
+from dativo_ingest.pipeline.hops import Hop, drain, stalled_reader
 from dativo_ingest.pipeline.progress import (
     DEFAULT_PROGRESS_SECONDS,
     PROGRESS_FILE_VARIABLE,
@@ -305,6 +305,7 @@ class _Supervisor:
         self.quit_early: set[ConnectorProcess] = set()  # ended while their input still flowed
         self.exited_at: dict[ConnectorProcess, float] = {}
         self.stall: Stall | None = None
+        self.stalled = tap  # the process the stall stopped
         self.watchdog = Watchdog(
             Limits(job.definition.timeout, job.definition.idle_timeout),
             self.relay,
@@ -376,18 +377,17 @@ class _Supervisor:
             process.wait()
 
     def _stalled(self, stall: Stall) -> None:
-        """Stop the side that stalled (the source when the run timed out; every process
-        after the relay when they stop reading): the rest end on their own, keeping what the
+        """Stop the process that stalled (the source when the run timed out; past the
+        relay, the one holding up the chain): the rest end on their own, keeping what the
         target confirmed; anything left is killed after grace."""
-        self.stall = stall
-        stopped = self.downstream if stall.side == "target" else [self.tap]
-        log.error(
-            "%s; stopping %s",
-            self._stall_message(stall),
-            ", ".join(process.name for process in stopped),
-        )
-        for process in stopped:
-            process.signal_group(signal.SIGTERM)
+        if stall.side == "target":
+            since = time.monotonic() - self.job.definition.idle_timeout / 2
+            self.stalled = self.downstream[
+                stalled_reader(self.relay, self.hops, self.downstream, since)
+            ]
+        self.stall = stall  # after ``stalled``: the outcome reads both
+        log.error("%s; stopping %s", self._stall_message(stall), self.stalled.name)
+        self.stalled.signal_group(signal.SIGTERM)
         killer = threading.Timer(self.options.grace_seconds, self._kill_all)
         killer.daemon = True
         killer.start()
@@ -397,10 +397,11 @@ class _Supervisor:
             if process.returncode is None:
                 process.kill_leftovers()
 
-    @property
-    def _downstream_name(self) -> str:
-        """The target's name, or ``mapper | ... | target`` when mappers read the relay."""
-        return " | ".join(process.name for process in self.downstream)
+    def _side(self, process: ConnectorProcess) -> str:
+        """``source``, ``target`` or ``transforms[N]``: where ``process`` is in the job."""
+        if process in self.mappers:
+            return f"transforms[{self.mappers.index(process)}]"
+        return "source" if process is self.tap else "target"
 
     def _stall_message(self, stall: Stall) -> str:
         sent = f"{self.scanner.records:,} records ({human_bytes(self.relay.bytes_in)})"
@@ -410,13 +411,18 @@ class _Supervisor:
             return f"{self.tap.name} stalled: {stall.what}, and nothing since it started"
         if stall.side == "source":
             return f"{self.tap.name} stalled: {stall.what}; before that it sent {sent}"
+        stalled = self.stalled
+        named = (
+            f"{stalled.name} ({self._side(stalled)})" if stalled in self.mappers else stalled.name
+        )
+        target = "it" if stalled is self.target else self.target.name
         confirmed = self.confirmed.last_saved_at
         last = (
-            f"it last confirmed a state {time.monotonic() - confirmed:.0f}s before"
+            f"{target} last confirmed a state {time.monotonic() - confirmed:.0f}s before"
             if confirmed is not None
-            else "it had confirmed no state"
+            else f"{target} had confirmed no state"
         )
-        return f"{self._downstream_name} stalled: {stall.what}; {last}; {self.tap.name} sent {sent}"
+        return f"{named} stalled: {stall.what}; {last}; {self.tap.name} sent {sent}"
 
     def _stop_tracking_source_states(self) -> None:
         """The target confirms states itself, so the tap's last STATE will not be needed."""
@@ -438,17 +444,17 @@ class _Supervisor:
         record.source_exit, record.target_exit = self.tap.returncode, self.target.returncode
         record.records, record.bytes = self.scanner.records, self.relay.bytes_in
         record.states_saved = self.confirmed.saved
-        sides = [("source", self.tap), ("target", self.target)]
-        sides += [(f"transforms[{i}]", process) for i, process in enumerate(self.mappers)]
+        stall = self.stall if self.stall is not None and self.stall.side != "run" else None
         record.resources = {
-            side: {
+            self._side(process): {
                 "connector": process.name,
                 "peak_rss_bytes": usage.peak_rss_bytes,
                 "cpu_s": usage.cpu_seconds and round(usage.cpu_seconds, 3),
                 "exit_reason": process.exit_reason(),
-                **({"exit_code": process.returncode} if side.startswith("transforms") else {}),
+                **({"exit_code": process.returncode} if process in self.mappers else {}),
+                **({"stalled": stall.what} if stall and process is self.stalled else {}),
             }
-            for side, process in sides
+            for process in (self.tap, self.target, *self.mappers)
             for usage in (process.resources(),)
         }
         record.streams = stream_counts(self.scanner, self.tap_log.records_per_stream)
@@ -478,11 +484,10 @@ class _Supervisor:
         if self.confirmed.error is not None:
             raise self.confirmed.error
         if self.stall is not None:
-            stalled = self.downstream if self.stall.side == "target" else [self.tap]
-            name = " | ".join(process.name for process in stalled)
+            name = self.stalled.name
             transient = None if self.stall.side == "run" else f"{name} stalled"
-            reports = "\n".join(self.logs[process].report() for process in stalled)
-            raise RunFailedError(f"{self._stall_message(self.stall)}\n{reports}", name, transient)
+            report = self.logs[self.stalled].report()
+            raise RunFailedError(f"{self._stall_message(self.stall)}\n{report}", name, transient)
         if self.events is not None and self.events.errors:
             message, failure_type = self.events.errors[0]
             retryable = failure_type == "transient_error"
