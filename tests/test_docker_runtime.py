@@ -55,15 +55,22 @@ def docker_api(require_component):
 @pytest.fixture(scope="session")
 def probe_image(docker_api, tmp_path_factory) -> str:
     """A tiny image FROM the base image running tests/programs/container_probe.py."""
-    digest = hashlib.sha256(PROBE.read_bytes() + PROBE_DOCKERFILE.encode()).hexdigest()[:12]
-    tag = f"dativo-test/probe:{digest}"
+    return program_image(docker_api, tmp_path_factory, "probe", PROBE, PROBE_DOCKERFILE)
+
+
+def program_image(docker_api, tmp_path_factory, name: str, program: Path, dockerfile: str) -> str:
+    """The image ``dativo-test/<name>`` built FROM the base image by ``dockerfile``, which
+    copies ``program`` (a test program) in; tagged by their digest, so it is built once and
+    rebuilt (the older one removed) only when either changes."""
+    digest = hashlib.sha256(program.read_bytes() + dockerfile.encode()).hexdigest()[:12]
+    tag = f"dativo-test/{name}:{digest}"
     if not image_exists(docker_api, tag):
         ensure_base_image(docker_api)
-        context = tmp_path_factory.mktemp("probe-image")
-        shutil.copy(PROBE, context / "container_probe.py")
-        (context / "Dockerfile").write_text(PROBE_DOCKERFILE)
-        docker_build(docker_api, str(context), tag, BASE_IMAGE, {"dativo.test": "probe"})
-    for old in docker_api.images(filters={"label": "dativo.test=probe"}):
+        context = tmp_path_factory.mktemp(f"{name}-image")
+        shutil.copy(program, context / program.name)
+        (context / "Dockerfile").write_text(dockerfile)
+        docker_build(docker_api, str(context), tag, BASE_IMAGE, {"dativo.test": name})
+    for old in docker_api.images(filters={"label": f"dativo.test={name}"}):
         if tag not in (old.get("RepoTags") or []):
             docker_api.remove_image(old["Id"], force=True)
     return tag
