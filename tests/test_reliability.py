@@ -142,6 +142,8 @@ def test_a_silent_tap_fails_within_idle_timeout_naming_the_tap(home, write_job, 
     assert took < 1.5 + 2 + 5, took
     run = runs_of(home)[-1]
     assert run.status == "failed" and run.states_saved == 2  # states at 5 and 10 were kept
+    assert run.resources["source"]["stalled"] == "it sent nothing for 1.5s (idle_timeout)"
+    assert "stalled" not in run.resources["target"]
 
 
 def test_a_target_that_stops_reading_fails_within_idle_timeout_naming_it(write_job, dativo):
