@@ -176,13 +176,13 @@ def test_a_mapper_container_that_stops_reading_is_named_and_stopped(
         "stalled",
         {"records": 200_000},
         [mapper(mapper_image), mapper(mapper_image, stop_reading_after=5)],
-        job={"idle_timeout": "1.5s"},
+        job={"idle_timeout": "1s"},
     )
     began = time.monotonic()
     result = dativo("run", job, "--grace-seconds", "2", timeout=120)
     assert result.returncode == 1, result.stderr
     assert time.monotonic() - began < 25
-    assert "fake_mapper.py (transforms[1]) stalled: it read no input for 1.5s" in result.stderr
+    assert "fake_mapper.py (transforms[1]) stalled: it read no input for 1s" in result.stderr
     latest = runs(dativo)[0]
     assert [side for side, f in latest["resources"].items() if "stalled" in f] == ["transforms[1]"]
     assert containers("dativo.state_id=acme/stalled") == []

@@ -164,18 +164,34 @@ def test_the_process_that_stops_reading_is_named_and_stopped(
         source={"records": 200_000},
         target=stall if stops_reading == "target" else {},
         transforms=mappers,
-        idle_timeout="1.5s",
+        idle_timeout="1s",
     )
     began = time.monotonic()
     result = dativo("run", job, "--grace-seconds", "2")
     assert result.returncode == 1
     assert time.monotonic() - began < 20
-    assert f"{named} stalled: it read no input for 1.5s (idle_timeout)" in result.stderr
+    assert f"{named} stalled: it read no input for 1s (idle_timeout)" in result.stderr
     assert f"; stopping {named.split()[0]}\n" in result.stderr
     run = open_store(home).list_runs(1)[0]
     assert run.status == "failed" and named in (run.error or "")
     stalled = [s for s, figures in run.resources.items() if "stalled" in figures]
     assert stalled == [side]
+
+
+def test_a_mapper_that_does_not_exit_after_its_input_is_named_not_the_target(
+    write_job, dativo, home
+):
+    """Nothing waits to be read: the first process still running holds up the rest."""
+    job = write_job(
+        source={"records": 20, "state_every": 10},
+        transforms=[{"executable": FAKE_MAPPER, "config": {"hang_at_end": True}}],
+        idle_timeout="1s",
+    )
+    result = dativo("run", job, "--grace-seconds", "2")
+    assert result.returncode == 1
+    assert "fake_mapper.py (transforms[0]) stalled: it did not finish within 1s" in result.stderr
+    resources = open_store(home).list_runs(1)[0].resources
+    assert "stalled" in resources["transforms[0]"] and "stalled" not in resources["target"]
 
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])

@@ -3,7 +3,8 @@
 From its --config file: fail_after
 (int): exit 5 after that many records; exit_early_after (int): exit 0 after that many records
 without reading the rest; stop_reading_after (int): after that many records, sleep without
-reading (a stalled mapper); ready_file (path): created once it runs."""
+reading (a stalled mapper); hang_at_end (bool): once its input ends, sleep instead of
+exiting; ready_file (path): created once it runs."""
 
 import argparse
 import json
@@ -33,6 +34,8 @@ def main() -> int:
                 time.sleep(3600)
         sys.stdout.buffer.write(line)
         sys.stdout.flush()
+    if config.get("hang_at_end"):
+        time.sleep(3600)
     return 0
 
 
