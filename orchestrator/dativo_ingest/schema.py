@@ -4,7 +4,8 @@ The files `dativo run` reads (the job, ``dativo.yaml``) are small; pydantic woul
 more to import and to build its models than anything else it does before the connectors
 start. ``validate(cls, data)`` reads ``cls``'s type hints: ``str``, ``int``, ``float``,
 ``bool``, ``Any``, ``Literal[...]``, unions (``X | None``), ``list[X]``, ``dict[K, V]``, nested
-dataclasses, and ``Annotated[X, ...]`` with the markers below. Values are coerced as
+dataclasses, and ``Annotated[X, ...]`` with the markers below (named tuples: cheaper to define than
+dataclasses, and these modules load on every run). Values are coerced as
 pydantic's lax mode does (an int where a float is expected, ``"3"`` for an int, ``"yes"`` for a
 bool); a key no field names is an error; a dataclass's ``__post_init__`` may raise ValueError
 (a check across fields). Every problem is collected, with pydantic's error types and words, so
@@ -20,8 +21,7 @@ import re
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 T = TypeVar("T")
 Loc = tuple[int | str, ...]
@@ -30,38 +30,33 @@ _TRUE = {"1", "on", "t", "true", "y", "yes"}
 _FALSE = {"0", "off", "f", "false", "n", "no"}
 
 
-@dataclass(frozen=True)
-class MinLen:
+class MinLen(NamedTuple):
     """A string of at least ``length`` characters."""
 
     length: int
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     """A string matching the regular expression ``pattern``."""
 
     pattern: str
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(NamedTuple):
     """A number ``op`` (``gt``, ``ge``, ``le``) ``limit``."""
 
     op: str
     limit: float
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """``check`` raises ValueError for a value of the right type that is still wrong; the
     dataclass's ``__post_init__`` calls it too, for instances made another way."""
 
     check: Callable[[Any], None]
 
 
-@dataclass(frozen=True)
-class Before:
+class Before(NamedTuple):
     """``convert`` applied to the value before it is checked (e.g. ``"15m"`` -> 900.0)."""
 
     convert: Callable[[Any], Any]

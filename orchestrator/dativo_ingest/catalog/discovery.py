@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,8 @@ def cache_key(job: Job, program: Program) -> str:
         "select": source.select,
         "metadata": {k: dump(v, by_alias=True) for k, v in source.metadata.items()},
     }
+    import hashlib  # only jobs with a discovered catalog need it
+
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:24]
 
 

@@ -39,7 +39,6 @@ from dativo_ingest.pipeline.signals import (
     wait_unless_signalled,
 )
 from dativo_ingest.pipeline.stderr import StderrTail
-from dativo_ingest.pipeline.transient import transient_reason
 from dativo_ingest.pipeline.watchdog import Limits, Stall, Watchdog
 from dativo_ingest.pipeline.wiring import Wiring, wire
 from dativo_ingest.pipeline.workdir import private_workdir
@@ -513,6 +512,8 @@ class _Supervisor:
             if self.confirmed.saved
             else "no new state was saved"
         )
+        from dativo_ingest.pipeline.transient import transient_reason  # only on failure
+
         transient = None if why else transient_reason(process.name, code, exit_reason, logs.tail)
         raise RunFailedError(
             f"{process.name} {reason}; {saved}\n{logs.report()}", process.name, transient

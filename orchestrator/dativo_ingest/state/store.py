@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,13 +19,15 @@ def state_point(value: Any) -> str:
     """The point a run resuming from a stored state resumes from, as targets name it
     (``$DATIVO_RESUME_POINT``): ``state:`` and the SHA-256 of the state's JSON with sorted
     keys, the same a target computes of the STATE value it echoed."""
+    import hashlib  # only a run resuming from a stored state needs it
+
     digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return f"state:{digest}"
 
 
 def new_run_id() -> str:
     """A unique, time-sortable run id."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
 
 
 def utc_now() -> str:
