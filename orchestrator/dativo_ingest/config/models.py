@@ -94,8 +94,7 @@ class TargetSide(Side):
     destination_sync_mode: Literal["append", "overwrite", "append_dedup"] = "append"
 
 
-@dataclass(frozen=True)
-class TransformSide(Side):
+class TransformSide(Side):  # a dataclass by inheritance: no field of its own
     """One mapper connector of ``transforms:``, run between the source and the target with
     its own ``config`` (a Meltano mapping's config, e.g. ``stream_maps``)."""
 

@@ -10,9 +10,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dativo_ingest.config import Connector, Job
 from dativo_ingest.contracts.quarantine import Quarantine
@@ -58,8 +57,7 @@ log = get_logger(__name__)
 _JOIN_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     """How to run a job."""
 
     home: Path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -34,8 +34,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True)
-class StoredState:
+class StoredState(NamedTuple):
     """A job's state and when and by which run it was written."""
 
     state_id: str
@@ -74,8 +73,7 @@ class RunRecord:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class LockHolder:
+class LockHolder(NamedTuple):
     """Who holds a job's lock."""
 
     state_id: str
