@@ -3,14 +3,14 @@
 The files `dativo run` reads (the job, ``dativo.yaml``) are small; pydantic would cost each run
 more to import and to build its models than anything else it does before the connectors
 start. ``validate(cls, data)`` reads ``cls``'s type hints: ``str``, ``int``, ``float``,
-``bool``, ``Any``, ``Literal[...]``, unions (``X | None``), ``list[X]``, ``dict[K, V]``, nested
-dataclasses, and ``Annotated[X, ...]`` with the markers below (named tuples: cheaper to define than
-dataclasses, and these modules load on every run). Values are coerced as
-pydantic's lax mode does (an int where a float is expected, ``"3"`` for an int, ``"yes"`` for a
-bool); a key no field names is an error; a dataclass's ``__post_init__`` may raise ValueError
-(a check across fields). Every problem is collected, with pydantic's error types and words, so
+``bool``, ``Any``, ``Literal[...]``, unions (``X | None``), ``list[X]``, ``dict[K, V]``,
+nested dataclasses, and ``Annotated[X, ...]`` with the markers below (named tuples: cheaper to
+define than dataclasses, and this module loads on every run). Values are coerced as pydantic's
+lax mode does (an int where a float is expected, ``"3"`` for an int, ``"yes"`` for a bool); a
+key no field names is an error; a dataclass's ``__post_init__`` may raise ValueError (a check
+across fields). Every problem is collected, with pydantic's error types and words, so
 ``problems.reason`` reads both, and pydantic models may hold these dataclasses as fields
-(``__pydantic_config__`` forbids unknown keys there too).
+(``__pydantic_config__ = STRICT`` forbids unknown keys there too).
 """
 
 from __future__ import annotations
