@@ -14,8 +14,10 @@ from dativo_ingest.cli.main import COMMANDS, build_parser
 
 # What `dativo run` of a job naming executables must never import: other commands' extras
 # (Temporal, the UI, Docker, the Postgres driver, rich), the event loop only Temporal needs,
-# what only `dativo connectors` reads (pyproject files), the other commands' modules, and the
-# connector registry (its models and files), which only jobs naming a connector need.
+# what only `dativo connectors` reads (pyproject files), the other commands' modules, the
+# connector registry (its models and files), which only jobs naming a connector need, and
+# pydantic (job files are read by `schema`: pydantic's import and model building were half
+# of a run's start).
 NOT_ON_THE_RUN_PATH = (
     "asyncio",
     "docker",
@@ -23,6 +25,7 @@ NOT_ON_THE_RUN_PATH = (
     "jinja2",
     "msgspec",
     "psycopg",
+    "pydantic",
     "requests",
     "rich",
     "starlette",

@@ -6,6 +6,7 @@ import pytest
 
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.runtime.mounts import check_mounts, mount_problem
+from dativo_ingest.runtime.options import Mount
 
 OTHER_UID = OTHER_GID = 65532
 
@@ -32,7 +33,7 @@ def test_every_problem_is_listed_with_the_uid(tmp_path):
     with pytest.raises(ConfigurationError) as caught:
         check_mounts(
             "target-x",
-            [{"path": str(missing)}, {"path": str(closed), "writable": True}],
+            [Mount(str(missing)), Mount(str(closed), writable=True)],
             OTHER_UID + 1,
             OTHER_GID + 1,
         )

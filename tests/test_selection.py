@@ -65,7 +65,7 @@ def test_single_fields_and_globs_pull_in_automatic_fields():
 
 def test_replication_key_override_makes_stream_incremental_and_is_kept():
     catalog = apply_metadata(
-        copy.deepcopy(CATALOG), {"*-users": StreamMetadata(**{"replication-key": "updated"})}
+        copy.deepcopy(CATALOG), {"*-users": StreamMetadata(replication_key="updated")}
     )
     root = catalog["streams"][0]["metadata"][0]["metadata"]
     assert root["replication-method"] == "INCREMENTAL" and root["replication-key"] == "updated"
@@ -75,7 +75,7 @@ def test_replication_key_override_makes_stream_incremental_and_is_kept():
 
 def test_key_properties_override():
     catalog = apply_metadata(
-        copy.deepcopy(CATALOG), {"public-orders": StreamMetadata(**{"key-properties": ["note"]})}
+        copy.deepcopy(CATALOG), {"public-orders": StreamMetadata(key_properties=["note"])}
     )
     assert catalog["streams"][1]["key_properties"] == ["note"]
 

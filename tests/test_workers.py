@@ -12,6 +12,7 @@ import yaml
 
 from dativo_ingest.config.models import JobConfig
 from dativo_ingest.exceptions import ConfigurationError, JobFileError
+from dativo_ingest.schema import validate
 from dativo_ingest.state import open_store
 from dativo_ingest.workers.activity import _failure, _job_file
 from dativo_ingest.workers.submission import JobSubmission, read_submission, retry_settings
@@ -116,7 +117,7 @@ def test_the_jobs_retry_policy_becomes_the_activitys(retry, expected):
         "target": {"executable": "target-y"},
         **({"retry": retry} if retry is not None else {}),
     }
-    assert retry_settings(JobConfig.model_validate(job)) == expected
+    assert retry_settings(validate(JobConfig, job)) == expected
 
 
 def test_a_job_file_left_by_a_killed_worker_is_removed(tmp_path, monkeypatch):

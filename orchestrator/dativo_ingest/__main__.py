@@ -1,3 +1,3 @@
-from dativo_ingest.cli.main import main
+from dativo_ingest.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 
@@ -26,7 +25,12 @@ def pid_exists(pid: int) -> bool:
     return True
 
 
+def host_name() -> str:
+    """This machine's name, as ``socket.gethostname()`` gives it (without importing socket)."""
+    return os.uname().nodename
+
+
 def current_process_identity() -> tuple[str, int, float]:
     """``(host, pid, start time)`` of this process, as stored with a lock."""
     pid = os.getpid()
-    return socket.gethostname(), pid, process_start_time(pid) or 0.0
+    return host_name(), pid, process_start_time(pid) or 0.0

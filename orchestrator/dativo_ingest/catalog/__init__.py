@@ -30,6 +30,7 @@ from dativo_ingest.protocol.airbyte import configured_catalog
 from dativo_ingest.protocol.names import Capability
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
+from dativo_ingest.schema import dump
 
 log = get_logger(__name__)
 
@@ -118,7 +119,7 @@ def airbyte_configured_catalog(job: Job, discovered: Catalog, full_refresh: bool
     for stream in discovered.get("streams", []):
         for pattern, override in source.metadata.items():
             if fnmatchcase(stream["name"], pattern):
-                overrides[stream["name"]] = override.model_dump(by_alias=True, exclude_none=True)
+                overrides[stream["name"]] = dump(override, by_alias=True, exclude_none=True)
     return configured_catalog(
         discovered,
         selected,

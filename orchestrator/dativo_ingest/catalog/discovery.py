@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from dativo_ingest.logs import get_logger
 from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.runtime import Launch, run_to_completion
 from dativo_ingest.runtime.program import Program
+from dativo_ingest.schema import dump
 
 log = get_logger(__name__)
 CACHE_KEY_FIELD = "x-dativo-cache-key"
@@ -36,8 +36,10 @@ def cache_key(job: Job, program: Program) -> str:
         "program": program.identity,
         "config": job.source.config,
         "select": source.select,
-        "metadata": {k: v.model_dump(by_alias=True) for k, v in source.metadata.items()},
+        "metadata": {k: dump(v, by_alias=True) for k, v in source.metadata.items()},
     }
+    import hashlib  # only jobs with a discovered catalog need it
+
     return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()[:24]
 
 

@@ -46,7 +46,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="this run is attempt N of an outer retry (dativo worker): it is recorded as such "
         "and dativo does not retry it itself",
     )
-    parser.set_defaults(handler=run)
+    # a run closes what it opened (store, run log, workdir) and joins its threads: nothing
+    # is left for the interpreter's teardown to do (see cli.main.entry)
+    parser.set_defaults(handler=run, skip_teardown=True)
 
 
 def run(args: argparse.Namespace) -> int:

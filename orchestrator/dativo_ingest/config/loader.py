@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import ValidationError
 
 from dativo_ingest.config.assets import load_assets
 from dativo_ingest.config.interpolate import MissingVariablesError, interpolate
@@ -27,6 +26,7 @@ from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.problems import key_path, reason
 from dativo_ingest.protocol.names import DEFAULT_PROTOCOL, Capability, ProtocolName
 from dativo_ingest.runtime.options import RuntimeOptions
+from dativo_ingest.schema import SchemaError, validate
 from dativo_ingest.yamlload import load_yaml
 
 if TYPE_CHECKING:  # the registry is loaded only for jobs naming a connector or a pip_url
@@ -111,8 +111,8 @@ def load_job(
             except MissingVariablesError as exc:
                 problems += exc.missing
     try:
-        spec = JobConfig.model_validate(raw)
-    except ValidationError as exc:
+        spec = validate(JobConfig, raw)
+    except SchemaError as exc:
         problems += [(key_path(err["loc"]), reason(err, JobConfig)) for err in exc.errors()]
         raise JobFileError(str(file), problems) from None
     if spec.stream_maps is not None:
@@ -137,7 +137,7 @@ def load_job(
             raise JobFileError(str(file), [("", str(exc))]) from None
     if project.runtime is not None:
         runtime = spec.runtime.over(project.runtime) if spec.runtime else project.runtime
-        spec = spec.model_copy(update={"runtime": runtime})
+        spec = replace(spec, runtime=runtime)
     source = _connector(spec.source, "source", "source", base, registry, problems)
     target = _connector(spec.target, "target", "target", base, registry, problems)
     transforms = [

@@ -1,24 +1,17 @@
-"""Job file models. Unknown keys are errors; everything is read-only once validated."""
+"""Job file models. Unknown keys are errors; everything is read-only once validated
+(``schema.validate`` builds them from the job file's data)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
 
 from dativo_ingest.protocol.names import ProtocolName
 from dativo_ingest.runtime.options import RuntimeOptions
+from dativo_ingest.schema import Before, Bound, MinLen, Pattern, alias
 
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]+$", min_length=1)]
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Identifier = Annotated[str, MinLen(1), Pattern(r"^[a-z0-9_-]+$")]
+NonEmpty = Annotated[str, MinLen(1)]
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 DEFAULT_IDLE_TIMEOUT = 3600.0  # an hour without a byte from the source, or read by the target
 
@@ -33,14 +26,18 @@ def _seconds(value: Any) -> Any:
     return value
 
 
-Seconds = Annotated[float, BeforeValidator(_seconds), Field(gt=0)]
+def _retry_switch(value: Any) -> Any:
+    """``retry: true`` -> the default policy; ``retry: false`` -> no retries."""
+    if value is True:
+        return {}
+    return None if value is False else value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Seconds = Annotated[float, Before(_seconds), Bound("gt", 0)]
 
 
-class Side(_Strict):
+@dataclass(frozen=True)
+class Side:
     """One side of a job: which connector to run and the config handed to it.
 
     Name it from the registry (``connector``, optional ``variant``), or give a program
@@ -53,32 +50,31 @@ class Side(_Strict):
     pip_url: NonEmpty | None = None
     executable: NonEmpty | None = None
     protocol: ProtocolName | None = None
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = field(default_factory=dict)
     runtime: RuntimeOptions | None = None
 
-    @model_validator(mode="after")
-    def _one_way_to_find_it(self) -> Side:
+    def __post_init__(self) -> None:
         if self.connector and (self.pip_url or self.executable):
             raise ValueError("give `connector`, or `executable` (with an optional `pip_url`)")
         if not self.connector and not self.executable:
             raise ValueError("name the connector with `connector:` (registry) or `executable:`")
         if self.variant and not self.connector:
             raise ValueError("`variant` goes with `connector`")
-        return self
 
 
-class StreamMetadata(_Strict):
-    """Per-stream overrides of the discovered catalog."""
+@dataclass(frozen=True)
+class StreamMetadata:
+    """Per-stream overrides of the discovered catalog (each key also in its Meltano spelling,
+    ``replication-method``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    replication_method: Literal["FULL_TABLE", "INCREMENTAL", "LOG_BASED"] | None = Field(
-        None, alias="replication-method"
+    replication_method: Literal["FULL_TABLE", "INCREMENTAL", "LOG_BASED"] | None = field(
+        default=None, metadata=alias("replication-method")
     )
-    replication_key: str | None = Field(None, alias="replication-key")
-    key_properties: list[str] | None = Field(None, alias="key-properties")
+    replication_key: str | None = field(default=None, metadata=alias("replication-key"))
+    key_properties: list[str] | None = field(default=None, metadata=alias("key-properties"))
 
 
+@dataclass(frozen=True)
 class SourceSide(Side):
     """The source side: ``catalog`` names a Singer catalog file relative to the job file;
     ``select`` (Meltano patterns) and ``metadata`` (per-stream overrides) shape the catalog;
@@ -88,29 +84,31 @@ class SourceSide(Side):
     catalog: str | None = None
     assets: dict[NonEmpty, NonEmpty] | NonEmpty | None = None
     select: list[NonEmpty] | None = None
-    metadata: dict[str, StreamMetadata] = {}
+    metadata: dict[str, StreamMetadata] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
 class TargetSide(Side):
     """The target side. ``destination_sync_mode`` is what an Airbyte destination is told."""
 
     destination_sync_mode: Literal["append", "overwrite", "append_dedup"] = "append"
 
 
-class TransformSide(Side):
+class TransformSide(Side):  # a dataclass by inheritance: no field of its own
     """One mapper connector of ``transforms:``, run between the source and the target with
     its own ``config`` (a Meltano mapping's config, e.g. ``stream_maps``)."""
 
 
-class RetryPolicy(_Strict):
+@dataclass(frozen=True)
+class RetryPolicy:
     """``retry:`` of a job: how often, and how long apart, a run that failed for a transient
     reason is started again (``retry: true`` takes these defaults)."""
 
-    attempts: int = Field(3, ge=1, le=100)
+    attempts: Annotated[int, Bound("ge", 1), Bound("le", 100)] = 3
     initial_delay: Seconds = 10.0
-    multiplier: float = Field(2.0, ge=1)
+    multiplier: Annotated[float, Bound("ge", 1)] = 2.0
     max_delay: Seconds = 300.0
-    jitter: float = Field(0.1, ge=0, le=1)
+    jitter: Annotated[float, Bound("ge", 0), Bound("le", 1)] = 0.1
 
     def delay(self, attempt: int, draw: float) -> float:
         """Seconds to wait after failed ``attempt`` (1-based); ``draw`` in [0, 1) spreads
@@ -119,7 +117,8 @@ class RetryPolicy(_Strict):
         return max(0.0, base * (1 + self.jitter * (2 * draw - 1)))
 
 
-class JobConfig(_Strict):
+@dataclass(frozen=True)
+class JobConfig:
     """A job file: one source piped into one target (through the mapper connectors of
     ``transforms``, in order), with its own state.
 
@@ -131,20 +130,12 @@ class JobConfig(_Strict):
     name: Identifier
     source: SourceSide
     target: TargetSide
-    transforms: list[TransformSide] = []
+    transforms: list[TransformSide] = field(default_factory=list)
     runtime: RuntimeOptions | None = None
-    retry: RetryPolicy | None = None
+    retry: Annotated[RetryPolicy | None, Before(_retry_switch)] = None
     timeout: Seconds | None = None
     idle_timeout: Seconds = DEFAULT_IDLE_TIMEOUT
     stream_maps: dict[str, Any] | None = None  # checked by protocol.stream_maps
-
-    @field_validator("retry", mode="before")
-    @classmethod
-    def _retry_switch(cls, value: Any) -> Any:
-        """``retry: true`` -> the default policy; ``retry: false`` -> no retries."""
-        if value is True:
-            return {}
-        return None if value is False else value
 
     @property
     def state_id(self) -> str:

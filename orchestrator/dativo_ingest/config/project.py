@@ -13,40 +13,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dativo_ingest.config.dotenv import read_dotenv
 from dativo_ingest.exceptions import JobFileError
 from dativo_ingest.paths import PROJECT_FILE, find_project_root
 from dativo_ingest.problems import key_path, reason
 from dativo_ingest.runtime.options import RuntimeOptions
+from dativo_ingest.schema import SchemaError, validate
 from dativo_ingest.yamlload import load_yaml
 
 DEFAULT_HOME = ".dativo"
 ENVIRONMENT_VARIABLE = "DATIVO_ENVIRONMENT"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EnvironmentSettings(_Strict):
+@dataclass(frozen=True)
+class EnvironmentSettings:
     """One entry of ``environments:``: what changes when it is selected."""
 
-    env: dict[str, str] = {}
+    env: dict[str, str] = field(default_factory=dict)
     runtime: RuntimeOptions | None = None
     home: str | None = None
 
 
-class ProjectSettings(_Strict):
+@dataclass(frozen=True)
+class ProjectSettings:
     """``dativo.yaml``."""
 
     home: str = DEFAULT_HOME
     runtime: RuntimeOptions | None = None
-    registry: list[str] = []
-    env: dict[str, str] = {}
+    registry: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     default_environment: str | None = None
-    environments: dict[str, EnvironmentSettings] = {}
+    environments: dict[str, EnvironmentSettings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,7 @@ def _read_settings(file: Path) -> ProjectSettings:
     if not isinstance(data, dict):
         raise JobFileError(str(file), [("", "the top level must be a mapping of keys")])
     try:
-        return ProjectSettings.model_validate(data)
-    except ValidationError as exc:
+        return validate(ProjectSettings, data)
+    except SchemaError as exc:
         problems = [(key_path(err["loc"]), reason(err, ProjectSettings)) for err in exc.errors()]
         raise JobFileError(str(file), problems) from None

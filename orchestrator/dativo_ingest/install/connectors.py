@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -16,6 +15,8 @@ from dativo_ingest.logs import get_logger
 from dativo_ingest.paths import shipped_root
 
 if TYPE_CHECKING:
+    import hashlib
+
     from dativo_ingest.registry import ConnectorSpec
 
 log = get_logger(__name__)
@@ -47,6 +48,8 @@ def fingerprint(spec: ConnectorSpec, *, portable: bool = False) -> str:
     """Changes whenever what would be installed changes: name, variant, pip_url or the
     contents of the source folders, and the Python version. ``portable``: source folders
     count by content only, not by where they are (images are shared between checkouts)."""
+    import hashlib  # only installs need it, not a run of programs given by path
+
     digest = hashlib.sha256()
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     wanted = [Path(r).name if portable and Path(r).is_dir() else r for r in requirements(spec)]

@@ -10,9 +10,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dativo_ingest.config import Connector, Job
 from dativo_ingest.contracts.quarantine import Quarantine
@@ -39,7 +38,6 @@ from dativo_ingest.pipeline.signals import (
     wait_unless_signalled,
 )
 from dativo_ingest.pipeline.stderr import StderrTail
-from dativo_ingest.pipeline.transient import transient_reason
 from dativo_ingest.pipeline.watchdog import Limits, Stall, Watchdog
 from dativo_ingest.pipeline.wiring import Wiring, wire
 from dativo_ingest.pipeline.workdir import private_workdir
@@ -59,8 +57,7 @@ log = get_logger(__name__)
 _JOIN_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class RunOptions:
+class RunOptions(NamedTuple):
     """How to run a job."""
 
     home: Path
@@ -518,6 +515,8 @@ class _Supervisor:
             if self.confirmed.saved
             else "no new state was saved"
         )
+        from dativo_ingest.pipeline.transient import transient_reason  # only on failure
+
         transient = None if why else transient_reason(process.name, code, exit_reason, logs.tail)
         raise RunFailedError(
             f"{process.name} {reason}; {saved}\n{logs.report()}", process.name, transient

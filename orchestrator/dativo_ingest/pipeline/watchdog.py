@@ -6,24 +6,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from dativo_ingest.pipeline.relay import BaseRelay
 
 Side = Literal["source", "target", "run"]
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """The job's bounds, in seconds: the whole run (None: unbounded) and silence."""
 
     timeout: float | None
     idle_timeout: float
 
 
-@dataclass(frozen=True)
-class Stall:
+class Stall(NamedTuple):
     """Which side stalled (``run``: the whole-run timeout) and what was seen."""
 
     side: Side

@@ -20,7 +20,6 @@ from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.protocol.chain import Chain
 from dativo_ingest.protocol.counter import StreamCounter
 from dativo_ingest.protocol.pairs import Passage, stream_handler
-from dativo_ingest.protocol.stream_maps import StreamMap, StreamMapper, compile_stream_maps
 from dativo_ingest.protocol.translate import AirbyteEvents, Translator
 from dativo_ingest.runtime import Launch
 from dativo_ingest.runtime.program import Program
@@ -28,6 +27,7 @@ from dativo_ingest.state import StoredState
 
 if TYPE_CHECKING:
     from dativo_ingest.contracts.enforce import ContractEnforcer
+    from dativo_ingest.protocol.stream_maps import StreamMapper
 
 
 @dataclass
@@ -61,7 +61,7 @@ def wire(
     """Command lines and relay for ``tap`` -> ``mappers`` -> ``target``, writing their files
     to ``workdir``; records a contract discards go to ``quarantine``."""
     source, destination = adapter_for(tap.protocol), adapter_for(target.protocol)
-    maps = _stream_maps(job, tap, target)
+    mapper = _stream_mapper(job, tap, target)
     enforcer = _enforcer(job, tap, target, quarantine)
     transform_args = _transform_args(job, mappers, target, workdir)
     config_file = write_private(workdir / "source-config.json", orjson.dumps(source_config))
@@ -101,7 +101,7 @@ def wire(
     stages = [  # each stage reads what the one before wrote; Singer between them
         translator if tap.protocol == "airbyte" else None,
         enforcer,  # what the source delivered, before any map changes it
-        None if maps is None else StreamMapper(maps),
+        mapper,
         translator if tap.protocol == "singer" else None,
     ]
     chain = [stage for stage in stages if stage is not None]
@@ -123,8 +123,9 @@ def wire(
     )
 
 
-def _stream_maps(job: Job, tap: Program, target: Program) -> dict[str, StreamMap] | None:
-    """The job's inline stream maps, None without any; only between Singer programs."""
+def _stream_mapper(job: Job, tap: Program, target: Program) -> StreamMapper | None:
+    """The job's inline stream maps, None without any; only between Singer programs (the
+    expression compiler is imported only for jobs with maps)."""
     if not job.definition.stream_maps:  # {} maps nothing: the byte relay stays
         return None
     if (tap.protocol, target.protocol) != ("singer", "singer"):
@@ -132,7 +133,9 @@ def _stream_maps(job: Job, tap: Program, target: Program) -> dict[str, StreamMap
             f"{job.file}: stream_maps: inline stream maps run between a Singer tap and a "
             f"Singer target, not {tap.protocol} -> {target.protocol}"
         )
-    return compile_stream_maps(job.definition.stream_maps)
+    from dativo_ingest.protocol.stream_maps import StreamMapper, compile_stream_maps
+
+    return StreamMapper(compile_stream_maps(job.definition.stream_maps))
 
 
 def _enforcer(

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.runtime.options import RuntimeOptions
@@ -98,8 +98,7 @@ def run_to_completion(
     return Completed(code, captured.get("out", b""), captured.get("err", b""), timed_out)
 
 
-@dataclass(frozen=True)
-class Completed:
+class Completed(NamedTuple):
     """What a one-off connector command left behind."""
 
     returncode: int

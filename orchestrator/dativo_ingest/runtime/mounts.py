@@ -7,20 +7,16 @@ from __future__ import annotations
 import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from dativo_ingest.exceptions import ConfigurationError
 from dativo_ingest.runtime.options import Mount
 
 
-def check_mounts(
-    connector: str, mounts: Sequence[Mount | dict[str, Any]], uid: int, gid: int
-) -> None:
+def check_mounts(connector: str, mounts: Sequence[Mount], uid: int, gid: int) -> None:
     """Every mount exists and the container's user can read it (and write it when
     ``writable``); else a ConfigurationError naming each folder, the uid and the fix."""
     problems = []
-    for given in mounts:
-        mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
+    for mount in mounts:
         problem = mount_problem(Path(mount.path), mount.writable, uid, gid)
         if problem:
             problems.append(problem)

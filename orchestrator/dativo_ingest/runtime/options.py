@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import dataclasses
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from dativo_ingest.schema import STRICT, Check
 
 
-class Mount(BaseModel):
+def _absolute(path: str) -> None:
+    if not path.startswith("/"):
+        raise ValueError("must be an absolute path")
+
+
+@dataclass(frozen=True)
+class Mount:
     """A host folder a containerised connector reads or writes, mounted at the same path."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__ = STRICT  # a registry entry's runtime (pydantic) holds mounts too
 
-    path: str
+    path: Annotated[str, Check(_absolute)]
     writable: bool = False
 
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, path: str) -> str:
-        if not path.startswith("/"):
-            raise ValueError("must be an absolute path")
-        return path
+    def __post_init__(self) -> None:
+        _absolute(self.path)
 
 
-class RuntimeOptions(BaseModel):
+@dataclass(frozen=True)
+class RuntimeOptions:
     """``runtime:`` of a job, of one side, or a registry entry's defaults. Unset fields fall
     back to the next level (side -> job -> registry entry -> built-in default)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__ = STRICT
 
     mode: Literal["subprocess", "docker"] | None = None
     memory: str | None = None  # Docker syntax: 512m, 2g
@@ -40,8 +45,8 @@ class RuntimeOptions(BaseModel):
         """These options, with unset fields taken from ``base``."""
         if base is None:
             return self
-        merged = {**base.model_dump(exclude_none=True), **self.model_dump(exclude_none=True)}
-        return RuntimeOptions.model_validate(merged)
+        given = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
 def effective_runtime(*levels: RuntimeOptions | None) -> RuntimeOptions:

@@ -10,9 +10,8 @@ import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 PIPE_SIZE = 1 << 20
 MEMORY_SAMPLE_SECONDS = 0.1
@@ -20,8 +19,7 @@ _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
-@dataclass(frozen=True)
-class ResourceUsage:
+class ResourceUsage(NamedTuple):
     """What a connector used; None where it could not be measured."""
 
     peak_rss_bytes: int | None

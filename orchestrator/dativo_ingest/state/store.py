@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -20,21 +19,22 @@ def state_point(value: Any) -> str:
     """The point a run resuming from a stored state resumes from, as targets name it
     (``$DATIVO_RESUME_POINT``): ``state:`` and the SHA-256 of the state's JSON with sorted
     keys, the same a target computes of the STATE value it echoed."""
+    import hashlib  # only a run resuming from a stored state needs it
+
     digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
     return f"state:{digest}"
 
 
 def new_run_id() -> str:
     """A unique, time-sortable run id."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-@dataclass(frozen=True)
-class StoredState:
+class StoredState(NamedTuple):
     """A job's state and when and by which run it was written."""
 
     state_id: str
@@ -73,8 +73,7 @@ class RunRecord:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class LockHolder:
+class LockHolder(NamedTuple):
     """Who holds a job's lock."""
 
     state_id: str

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
 
 from dativo_ingest.config import JobConfig
 from dativo_ingest.exceptions import JobFileError
+from dativo_ingest.schema import SchemaError, dump, validate
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 DEFAULT_NAMESPACE = "default"
@@ -65,8 +65,8 @@ def read_submission(
     if not isinstance(raw, dict):
         raise JobFileError(str(file), [("", "the top level must be a mapping of keys")])
     try:
-        spec = JobConfig.model_validate(raw)
-    except ValidationError as exc:
+        spec = validate(JobConfig, raw)
+    except SchemaError as exc:
         problems = [(".".join(map(str, e["loc"])), str(e["msg"])) for e in exc.errors()]
         raise JobFileError(str(file), problems) from None
     return JobSubmission(
@@ -84,7 +84,7 @@ def retry_settings(spec: JobConfig) -> dict[str, float] | None:
     ``initial_delay``, ``multiplier`` and ``max_delay`` (seconds)."""
     if spec.retry is None:
         return None
-    policy = spec.retry.model_dump()
+    policy = dump(spec.retry)
     return {
         key: float(policy[key]) for key in ("attempts", "initial_delay", "multiplier", "max_delay")
     }

@@ -13,7 +13,7 @@ import docker
 
 from dativo_ingest.protocol.adapters import adapter_for
 from dativo_ingest.runtime.container.stdio import CONTAINER_FOLDER, StdioPipes
-from dativo_ingest.runtime.options import Mount, RuntimeOptions
+from dativo_ingest.runtime.options import RuntimeOptions
 from dativo_ingest.runtime.program import Program
 
 CONTAINER_UID = 65532  # the containers' user when dativo runs as root (distroless "nonroot")
@@ -46,8 +46,7 @@ class ContainerSpec:
         command line (the program's, the image's ``AIRBYTE_ENTRYPOINT`` or its entrypoint)
         runs behind ``stdio``'s wrapper, its stdin and stdout on the FIFOs."""
         binds: dict[str, dict[str, str]] = {}
-        for given in options.mounts or []:
-            mount = Mount.model_validate(given)  # RuntimeOptions.over() leaves dicts here
+        for mount in options.mounts or []:
             binds[mount.path] = {"bind": mount.path, "mode": "rw" if mount.writable else "ro"}
         cwd = Path.cwd()
         inside = any(cwd == Path(b) or Path(b) in cwd.parents for b in binds)
