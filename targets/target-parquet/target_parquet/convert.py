@@ -77,7 +77,9 @@ _READS_JSON = frozenset(
 )
 # JSON text that Arrow reads (as floats) and orjson, the per-record path, refuses
 _NOT_JSON = (b"NaN", b"Infinity")
-JSON_BLOCK_BYTES = 4 << 20  # Arrow's JSON reader parses blocks of this size in parallel
+# Arrow's JSON reader parses a run in blocks of this size, on its thread pool: a run of the
+# kit's loop (up to 4 MiB) spans several blocks, so parsing it takes every core
+JSON_BLOCK_BYTES = 512 << 10
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -283,6 +285,7 @@ class BatchConverter:
             ),
             unexpected_field_behavior="error",
         )
+        self._blocks = pj.ReadOptions(block_size=JSON_BLOCK_BYTES)
         self._nested_floats = any(
             column.kind is Kind.NESTED and _holds_floats(column.arrow_type)
             for column in columns.values()
@@ -301,11 +304,7 @@ class BatchConverter:
         if self._nested_floats and any(text in records for text in _NOT_JSON):
             return None
         try:
-            table = pj.read_json(
-                pa.BufferReader(records),
-                read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES),
-                parse_options=self._json_options,
-            )
+            table = self._read_json(records)
         except _CONVERSION_ERRORS:
             return None
         if table.num_rows != count:  # a line held more than one object
@@ -325,6 +324,19 @@ class BatchConverter:
                 return None
             arrays.append(array)
         return pa.Table.from_arrays(arrays, names=list(self._columns))
+
+    def _read_json(self, records: bytes) -> pa.Table:
+        """Parse in blocks; if that fails, as one block: a record longer than a block cannot
+        be read in blocks, and any other refusal comes again."""
+        try:
+            return pj.read_json(
+                pa.BufferReader(records), self._blocks, parse_options=self._json_options
+            )
+        except pa.ArrowInvalid:
+            if len(records) <= JSON_BLOCK_BYTES:
+                raise
+        whole = pj.ReadOptions(block_size=len(records) + 1)
+        return pj.read_json(pa.BufferReader(records), whole, parse_options=self._json_options)
 
     def table(self, rows: list[Row]) -> pa.Table:
         """The batch as a table with one column per field, in schema order."""
