@@ -35,12 +35,12 @@ from uuid import UUID
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from dativo_connector_kit.decimals import DecimalReader
 from target_parquet.columns import ARROW_TYPES, TIMESTAMP_TYPE, Column, Kind
 from target_parquet.errors import RecordError
+from target_parquet.kernels import any_not_finite, cast
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -96,7 +96,7 @@ def timestamps(strings: pa.Array, *, lenient: bool = False) -> pa.Array | None:
     ``lenient``, it becomes null instead). Arrow casts the usual forms (``Z`` or an offset);
     naive date-times and more than 6 decimals take the per-value path."""
     try:
-        return pc.cast(strings, TIMESTAMP_TYPE)
+        return cast(strings, TIMESTAMP_TYPE)
     except pa.ArrowInvalid:
         pass
     parsed = []
@@ -110,7 +110,7 @@ def timestamps(strings: pa.Array, *, lenient: bool = False) -> pa.Array | None:
 
 def _dates(strings: pa.Array) -> pa.Array | None:
     try:
-        return pc.cast(strings, pa.date32())
+        return cast(strings, pa.date32())
     except pa.ArrowInvalid:
         return None
 
@@ -196,7 +196,7 @@ def convert(column: Column, values: list[t.Any]) -> pa.Array | None:
         if not set(map(type, values)) <= _STRINGS:
             return None
         try:
-            return pc.cast(pa.array(values, pa.string()), column.arrow_type)
+            return cast(pa.array(values, pa.string()), column.arrow_type)
         except pa.ArrowInvalid:
             return None
     if kind is Kind.INTEGER:
@@ -314,7 +314,7 @@ class BatchConverter:
             array = table.column(name)
             if name in self._must_hold and array.null_count:
                 return None
-            if column.kind is Kind.NUMBER and pc.any(pc.invert(pc.is_finite(array))).as_py():
+            if column.kind is Kind.NUMBER and any_not_finite(array):
                 return None  # NaN or Infinity: not JSON
             if column.kind is Kind.TIMESTAMP:
                 array = timestamps(array)
