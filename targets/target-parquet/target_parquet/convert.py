@@ -35,12 +35,12 @@ from uuid import UUID
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from dativo_connector_kit.decimals import DecimalReader
 from target_parquet.columns import ARROW_TYPES, TIMESTAMP_TYPE, Column, Kind
 from target_parquet.errors import RecordError
+from target_parquet.kernels import any_not_finite, cast
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -77,7 +77,9 @@ _READS_JSON = frozenset(
 )
 # JSON text that Arrow reads (as floats) and orjson, the per-record path, refuses
 _NOT_JSON = (b"NaN", b"Infinity")
-JSON_BLOCK_BYTES = 4 << 20  # Arrow's JSON reader parses blocks of this size in parallel
+# Arrow's JSON reader parses a run in blocks of this size, on its thread pool: a run of the
+# kit's loop (up to 4 MiB) spans several blocks, so parsing it takes every core
+JSON_BLOCK_BYTES = 512 << 10
 
 
 def parse_timestamp(text: str) -> datetime | None:
@@ -94,7 +96,7 @@ def timestamps(strings: pa.Array, *, lenient: bool = False) -> pa.Array | None:
     ``lenient``, it becomes null instead). Arrow casts the usual forms (``Z`` or an offset);
     naive date-times and more than 6 decimals take the per-value path."""
     try:
-        return pc.cast(strings, TIMESTAMP_TYPE)
+        return cast(strings, TIMESTAMP_TYPE)
     except pa.ArrowInvalid:
         pass
     parsed = []
@@ -108,7 +110,7 @@ def timestamps(strings: pa.Array, *, lenient: bool = False) -> pa.Array | None:
 
 def _dates(strings: pa.Array) -> pa.Array | None:
     try:
-        return pc.cast(strings, pa.date32())
+        return cast(strings, pa.date32())
     except pa.ArrowInvalid:
         return None
 
@@ -194,7 +196,7 @@ def convert(column: Column, values: list[t.Any]) -> pa.Array | None:
         if not set(map(type, values)) <= _STRINGS:
             return None
         try:
-            return pc.cast(pa.array(values, pa.string()), column.arrow_type)
+            return cast(pa.array(values, pa.string()), column.arrow_type)
         except pa.ArrowInvalid:
             return None
     if kind is Kind.INTEGER:
@@ -283,6 +285,7 @@ class BatchConverter:
             ),
             unexpected_field_behavior="error",
         )
+        self._blocks = pj.ReadOptions(block_size=JSON_BLOCK_BYTES)
         self._nested_floats = any(
             column.kind is Kind.NESTED and _holds_floats(column.arrow_type)
             for column in columns.values()
@@ -301,11 +304,7 @@ class BatchConverter:
         if self._nested_floats and any(text in records for text in _NOT_JSON):
             return None
         try:
-            table = pj.read_json(
-                pa.BufferReader(records),
-                read_options=pj.ReadOptions(block_size=JSON_BLOCK_BYTES),
-                parse_options=self._json_options,
-            )
+            table = self._read_json(records)
         except _CONVERSION_ERRORS:
             return None
         if table.num_rows != count:  # a line held more than one object
@@ -315,7 +314,7 @@ class BatchConverter:
             array = table.column(name)
             if name in self._must_hold and array.null_count:
                 return None
-            if column.kind is Kind.NUMBER and pc.any(pc.invert(pc.is_finite(array))).as_py():
+            if column.kind is Kind.NUMBER and any_not_finite(array):
                 return None  # NaN or Infinity: not JSON
             if column.kind is Kind.TIMESTAMP:
                 array = timestamps(array)
@@ -325,6 +324,19 @@ class BatchConverter:
                 return None
             arrays.append(array)
         return pa.Table.from_arrays(arrays, names=list(self._columns))
+
+    def _read_json(self, records: bytes) -> pa.Table:
+        """Parse in blocks; if that fails, as one block: a record longer than a block cannot
+        be read in blocks, and any other refusal comes again."""
+        try:
+            return pj.read_json(
+                pa.BufferReader(records), self._blocks, parse_options=self._json_options
+            )
+        except pa.ArrowInvalid:
+            if len(records) <= JSON_BLOCK_BYTES:
+                raise
+        whole = pj.ReadOptions(block_size=len(records) + 1)
+        return pj.read_json(pa.BufferReader(records), whole, parse_options=self._json_options)
 
     def table(self, rows: list[Row]) -> pa.Table:
         """The batch as a table with one column per field, in schema order."""

@@ -13,7 +13,6 @@ import typing as t
 from urllib.parse import quote
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from target_parquet.columns import SCALARS, Column, Kind
 from target_parquet.convert import timestamps
@@ -55,6 +54,8 @@ def split(specs: tuple[PartitionSpec, ...], table: pa.Table) -> Iterator[tuple[s
     if not specs:
         yield "", table
         return
+    import pyarrow.compute as pc  # here: unpartitioned runs do without it (see kernels.py)
+
     segments = [_segments(spec, table) for spec in specs]
     paths = segments[0] if len(segments) == 1 else pc.binary_join_element_wise(*segments, "/")
     table = table.drop_columns([spec.field for spec in specs if not spec.granularity])
@@ -74,6 +75,8 @@ def split(specs: tuple[PartitionSpec, ...], table: pa.Table) -> Iterator[tuple[s
 
 def _segments(spec: PartitionSpec, table: pa.Table) -> pa.Array:
     """One ``name=value`` string per row."""
+    import pyarrow.compute as pc
+
     values = table.column(spec.field).combine_chunks()
     if spec.granularity:
         if pa.types.is_string(values.type):  # date-times that did not all parse, stored as text

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import socket
 import typing as t
 from pathlib import Path
@@ -85,7 +84,7 @@ class LocalStore:
 
     def open(self, relative: str) -> pa.NativeFile:
         """A stream writing a temporary file that ``commit`` moves to ``relative``."""
-        tmp = self._tmp / f"{_HOST}-{os.getpid()}-{secrets.token_hex(6)}{TMP_SUFFIX}"
+        tmp = self._tmp / f"{_HOST}-{os.getpid()}-{os.urandom(6).hex()}{TMP_SUFFIX}"
         stream = self._fs.open_output_stream(str(tmp))
         self._pending.append((tmp, self._root / relative))
         return stream

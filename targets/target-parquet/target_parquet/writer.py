@@ -3,7 +3,7 @@ grow past ``max_file_size_mb``, published together by the store's commit."""
 
 from __future__ import annotations
 
-import secrets
+import os
 import typing as t
 from datetime import UTC, datetime
 
@@ -29,7 +29,7 @@ class ParquetFiles:
         self._store = store
         self._compression = None if compression == "none" else compression
         self._max_file_bytes = max_file_bytes
-        self._run = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+        self._run = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.urandom(4).hex()}"
         self._sequence = 0
         self.files_written = 0
 

@@ -109,3 +109,14 @@ def test_a_required_field_left_out_of_a_long_run(parquet):
     assert parquet.echoed(result) == []  # one batch: nothing committed
     without = both_ways(parquet, messages)  # without validation: null
     assert without.returncode == 0, without.stderr.decode()
+
+
+def test_runs_longer_than_a_block_and_a_record_longer_than_one(parquet):
+    """Arrow parses a run in blocks of 512 KiB; a record spanning more than two of them makes
+    it parse the run whole."""
+    long_name = "x" * (1100 << 10)
+    messages = [parquet.schema(**PROPERTIES), *records(1, 4000, {2500: {"name": long_name}})]
+    result = both_ways(parquet, messages)
+    assert result.returncode == 0, result.stderr.decode()
+    names = [row["name"] for row in parquet.rows()]
+    assert len(names) == 4000 and names[2499] == long_name and names[3999] == 'n\u00e94000\\"'
