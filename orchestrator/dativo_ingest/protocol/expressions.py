@@ -19,6 +19,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 Evaluate = Callable[[dict[str, Any], Any], Any]  # (record, self) -> value
 
 
@@ -160,14 +162,28 @@ class Generator:
     """Python source for whitelisted expressions, and the functions compiled from it.
 
     ``checked``: a missing property raises ``EvaluationError`` naming it (one call more per
-    property read); otherwise it raises ``KeyError``. Several expressions may share one
-    generator, and so one namespace, to be compiled into one function.
+    property read); otherwise it raises ``KeyError``. ``raw``: the record's values are
+    ``msgspec.Raw`` (JSON text not yet decoded), and a property read decodes its value.
+    Several expressions may share one generator, and so one namespace, to be compiled into
+    one function.
     """
 
-    def __init__(self, checked: bool) -> None:
+    def __init__(self, checked: bool, raw: bool = False) -> None:
         self.checked = checked
-        self.namespace: dict[str, Any] = {"__builtins__": {}, "_property": _property}
+        self.raw = raw
+        self.namespace: dict[str, Any] = {
+            "__builtins__": {},
+            "_property": _property,
+            "_decode": msgspec.json.decode,
+            "_NULL": msgspec.Raw(b"null"),
+        }
         self.reads_current = False  # whether a source made so far reads ``s`` (self)
+        self.reads_record = False  # whether a source made so far reads the whole record
+
+    def current(self, name: str) -> str:
+        """Python source for ``s``: the value of property ``name``, None when it is absent."""
+        key = self.namespace_name(name)
+        return f"_decode(r.get({key}, _NULL))" if self.raw else f"r.get({key})"
 
     def source(self, text: str) -> str:
         """``text`` as a Python expression over ``r`` (record) and ``s`` (self)."""
@@ -195,6 +211,7 @@ class Generator:
             case ast.Constant(value=value):
                 return self.namespace_name(value)
             case ast.Name(id="record" | "_"):
+                self.reads_record = True
                 return "r"
             case ast.Name(id="self"):
                 self.reads_current = True
@@ -203,7 +220,9 @@ class Generator:
                 raise ExpressionError(f"{name} is a function: call it, {name}(...)")
             case ast.Name(id=name):
                 key = self.namespace_name(name)
-                return f"_property(r, {key})" if self.checked else f"r[{key}]"
+                if self.checked:
+                    return f"_property(r, {key})"
+                return f"_decode(r[{key}])" if self.raw else f"r[{key}]"
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 return f"({self._node(left)} {_BINARY[type(op)]} {self._node(right)})"
             case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -30,6 +31,7 @@ from dativo_ingest.protocol.expressions import (
     compile_unchecked,
     failure,
 )
+from dativo_ingest.protocol.map_runs import RunMap
 from dativo_ingest.protocol.translate import Translator
 
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
@@ -102,19 +104,37 @@ class StreamMap:
             out[prop.name] = value
         return out
 
-    def fast_record(self) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-        """``record`` as one function generated for this map: no per-record dispatch, and a
-        failing expression raises its bare exception (then ``record`` names the failure).
-        Every value is computed before the record is changed, so it is intact on failure."""
-        generator = Generator(checked=False)
+    def batch(self) -> tuple[Callable[[list[Any]], list[Any]], bool]:
+        """``record`` over decoded RECORD messages (``.record``, ``.stream``) as one loop
+        generated for this map, returning the messages it keeps, mapped in place; a failing
+        expression raises its bare exception. With it, whether it takes raw records: values
+        left as ``msgspec.Raw``, decoded only where an expression reads them (a renamed value
+        moves undecoded); unless an expression reads the whole record."""
+        generator = Generator(checked=False, raw=True)
+        body = self._batch_body(generator)
+        if generator.reads_record:
+            generator = Generator(checked=False, raw=False)
+            body = self._batch_body(generator)
+        loop = "".join(f"        {line}\n" for line in ["r = m.record", *body, "keep(m)"])
+        source = (
+            "def map_batch(messages):\n    kept = []\n    keep = kept.append\n"
+            f"    for m in messages:\n{loop}    return kept\n"
+        )
+        return generator.function(source, "map_batch"), generator.raw
+
+    def _batch_body(self, generator: Generator) -> list[str]:
+        """The statements mapping one message ``m`` whose record is ``r``."""
         body = []
         if self.keep is not None:
-            body.append(f"if not {generator.source(self.filter_text)}: return None")
+            body.append(f"if not {generator.source(self.filter_text)}: continue")
         for i, prop in enumerate(self.computed):
+            if prop.source is not None:  # the value as it came, decoded or not
+                body.append(f"v{i} = r[{generator.namespace_name(prop.source)}]")
+                continue
             generator.reads_current = False
             value = generator.source(prop.expression)
             if generator.reads_current:
-                body.append(f"s = r.get({generator.namespace_name(prop.name)})")
+                body.append(f"s = {generator.current(prop.name)}")
             body.append(f"v{i} = {value}")
         body.append("o = {}" if self.drop_others else "o = r")
         body += [f"o.pop({generator.namespace_name(name)}, None)" for name in self.dropped]
@@ -122,8 +142,11 @@ class StreamMap:
             f"o[{generator.namespace_name(prop.name)}] = v{i}"
             for i, prop in enumerate(self.computed)
         ]
-        source = "def map_record(r):\n" + "".join(f"    {line}\n" for line in body)
-        return generator.function(source + "    return o\n", "map_record")
+        if self.drop_others:
+            body.append("m.record = o")
+        if self.alias is not None:
+            body.append(f"m.stream = {generator.namespace_name(self.alias)}")
+        return body
 
     def _failed(self, key: str, text: str, line: int, exc: Exception) -> StreamMapError:
         where = f"stream_maps.{self.stream}.{key}"
@@ -170,8 +193,18 @@ class StreamMap:
         return mapped
 
 
-def _record_head(stream: str) -> bytes:
-    return b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+def _run_map(stream: str, stream_map: StreamMap) -> RunMap:
+    """``stream_map`` over runs of compact RECORD lines, on undecoded values when it can."""
+    head = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+    return RunMap(stream, head, *stream_map.batch())
+
+
+def _index(flags: list[bool], value: bool, start: int) -> int:
+    """The first index from ``start`` where ``flags`` holds ``value``, else its length."""
+    try:
+        return flags.index(value, start)
+    except ValueError:
+        return len(flags)
 
 
 def _inferred_type(expression: str) -> list[str]:
@@ -266,28 +299,13 @@ def _declared_type(value: Any, where: str, problems: list[tuple[str, str]]) -> A
     return None
 
 
-_COMPACT_RECORD = b'{"type":"RECORD","stream":"'
-_NAME_START = len(_COMPACT_RECORD)
-
-
-@dataclass(frozen=True)
-class _Compact:
-    """How a mapped stream's compact RECORD lines are rewritten."""
-
-    head: bytes  # ``{"type":"RECORD","stream":S,"record":`` as the source writes it
-    stream_map: StreamMap
-    apply: Callable[[dict[str, Any]], dict[str, Any] | None]  # its fast_record
-    new_head: bytes  # the head to write, with the stream's alias
-
-
 class StreamMapper(Translator):
     """Singer -> Singer: applies ``maps`` to the streams they name; other lines pass as they
     came, without being decoded.
 
-    A RECORD written ``{"type":"RECORD","stream":S,"record":R}`` (as singer-sdk and most taps
-    write it) of a mapped stream is found by its stream name's bytes, only R is decoded, and
-    the map's generated function rewrites it; any other line naming a mapped stream is
-    decoded whole."""
+    Compact RECORD lines of a mapped stream are mapped a run of lines at a time
+    (``map_runs``); any other line naming a mapped stream, and a run the fast path does not
+    fit, is decoded and mapped line by line."""
 
     def __init__(self, maps: dict[str, StreamMap]) -> None:
         super().__init__()
@@ -297,16 +315,11 @@ class StreamMapper(Translator):
         self._markers = tuple(
             b'"stream"' + sep + orjson.dumps(name) for name in maps for sep in (b":", b": ")
         )
-        self._compact = {  # the stream name's bytes between its quotes -> how to rewrite
-            orjson.dumps(name)[1:-1]: _Compact(
-                _record_head(name),
-                stream_map,
-                stream_map.fast_record(),
-                _record_head(stream_map.name),
-            )
+        self._runs = [
+            _run_map(name, stream_map)
             for name, stream_map in maps.items()
             if not stream_map.drop_stream
-        }
+        ]
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -314,36 +327,41 @@ class StreamMapper(Translator):
         return {}
 
     def translate(self, lines: list[bytes]) -> bytes:
-        out: list[bytes] = []
-        append, loads, dumps, compact = out.append, orjson.loads, orjson.dumps, self._compact
-        records = 0
-        for number, line in enumerate(lines, self.line + 1):
-            if line.startswith(_COMPACT_RECORD):
-                rewrite = compact.get(line[_NAME_START : line.find(b'"', _NAME_START)])
-                if rewrite is not None and line.startswith(rewrite.head) and line[-1] == 125:
-                    try:
-                        record = loads(line[len(rewrite.head) : -1])
-                    except orjson.JSONDecodeError:  # more keys after the record
-                        record = None
-                    if type(record) is dict:
-                        try:
-                            mapped = rewrite.apply(record)
-                        except FAILURES:
-                            rewrite.stream_map.record(record, number)  # raises, naming it
-                            raise
-                        if mapped is None:
-                            self.filtered += 1
-                        else:
-                            records += 1
-                            append(rewrite.new_head + dumps(mapped) + b"}")
-                        continue
-            other = self._other(line, number)
-            if other:
-                append(other)
-        self.line += len(lines)
-        self.records += records
-        append(b"")
-        return b"\n".join(out)
+        out: list[bytes] = []  # pieces, each newline-terminated
+        first, count = self.line, len(lines)
+        starts: dict[RunMap, list[bool]] = {}  # which lines start as the map's runs do
+        i = 0
+        while i < count:
+            run_map = next((m for m in self._runs if lines[i].startswith(m.head)), None)
+            if run_map is None:
+                other = self._other(lines[i], first + i + 1)
+                if other:
+                    out.append(other + b"\n")
+                i += 1
+                continue
+            started = starts.get(run_map)
+            if started is None:
+                started = starts[run_map] = list(map(bytes.startswith, lines, repeat(run_map.head)))
+            end = _index(started, False, i)
+            self._run(run_map, lines[i:end], first + i, out)
+            i = end
+        self.line += count
+        return b"".join(out)
+
+    def _run(self, run_map: RunMap, run: list[bytes], before: int, out: list[bytes]) -> None:
+        """Map the compact RECORD lines ``run`` (after line ``before``) into ``out``."""
+        rewritten = run_map.rewrite(run)
+        if rewritten is not None:
+            data, kept = rewritten
+            self.records += kept
+            self.filtered += len(run) - kept
+            if data:
+                out.append(data)
+            return
+        for number, line in enumerate(run, before + 1):  # the exact path, naming a failure
+            mapped = self._other(line, number)
+            if mapped:
+                out.append(mapped + b"\n")
 
     def _other(self, line: bytes, number: int) -> bytes:
         """Any line but a mapped stream's compact RECORD: as it came when it names no mapped
