@@ -46,7 +46,8 @@ def chunk() -> list[bytes]:
         "schema": {"properties": {}},
         "key_properties": [],
     }
-    stamped = {**user(7), "time_extracted": "2026-12-05T00:00:00Z"}  # another key: line by line
+    stamped = {**user(7), "time_extracted": "2026-12-05T00:00:00Z", "version": 3}
+    odd = {**user(6), "extra": True}  # a key the fast path does not know: line by line
     return [
         compact(schema),
         *(compact(user(i)) for i in range(1, 5)),
@@ -54,6 +55,7 @@ def chunk() -> list[bytes]:
         compact({"type": "RECORD", "stream": "items", "record": {"a": 1, "b": 2}}),
         compact({"type": "RECORD", "stream": "other", "record": {"id": 1}}),
         compact(stamped),
+        compact(odd),
         json.dumps(user(8)).encode(),  # not compact
         *(compact(user(i)) for i in (9, 1, 10)),
         compact({"type": "STATE", "value": {"n": 10}}),
@@ -82,7 +84,7 @@ def test_a_mixed_chunk_maps_as_message_by_message() -> None:
     out = mapper.translate(list(lines))
     assert out.endswith(b"\n")
     assert [orjson.loads(line) for line in out.splitlines()] == expected(lines)
-    assert mapper.records == 9 and mapper.filtered == 2  # user 1, twice, is filtered out
+    assert mapper.records == 10 and mapper.filtered == 2  # user 1, twice, is filtered out
     assert mapper.last_state == {"n": 10}
 
 

@@ -5,9 +5,10 @@ and most taps write them) for one mapped stream S. The run is decoded in one msg
 each record into a dict whose values stay undecoded (``msgspec.Raw``, JSON text only sliced)
 unless an expression reads the whole record; the map's generated loop rewrites the records
 (an expression decodes only the values it reads, a renamed value moves as the source wrote
-it), and the kept messages are encoded again in one call. Anything unusual (another key in a
-message, a record that is not an object, an expression failing) makes ``rewrite`` return
-None, and the caller maps the run line by line.
+it), and the kept messages are encoded again in one call (``version`` and ``time_extracted``
+as they came). Anything unusual (another key in a message, a record that is not an object,
+an expression failing) makes ``rewrite`` return None, and the caller maps the run line by
+line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import msgspec
 from dativo_ingest.protocol.expressions import FAILURES
 
 Batch = Callable[[list[Any]], list[Any]]  # decoded messages -> the mapped ones it keeps
+_OPTIONAL = ("version", "time_extracted")  # the other keys of a Singer RECORD, kept as written
 
 
 class RunMap:
@@ -39,6 +41,7 @@ class RunMap:
                 ("type", Literal["RECORD"]),
                 ("stream", Literal[stream]),
                 ("record", dict[str, values]),
+                *((key, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET) for key in _OPTIONAL),
             ],
             forbid_unknown_fields=True,
             gc=False,
