@@ -58,6 +58,8 @@ def chunk() -> list[bytes]:
         compact(odd),
         json.dumps(user(8)).encode(),  # not compact
         *(compact(user(i)) for i in (9, 1, 10)),
+        compact({**user(11), "record": {**user(11)["record"], "nick": "x"}}),  # one more
+        compact({**user(12), "record": dict(reversed(user(12)["record"].items()))}),
         compact({"type": "STATE", "value": {"n": 10}}),
     ]
 
@@ -84,7 +86,7 @@ def test_a_mixed_chunk_maps_as_message_by_message() -> None:
     out = mapper.translate(list(lines))
     assert out.endswith(b"\n")
     assert [orjson.loads(line) for line in out.splitlines()] == expected(lines)
-    assert mapper.records == 10 and mapper.filtered == 2  # user 1, twice, is filtered out
+    assert mapper.records == 12 and mapper.filtered == 2  # user 1, twice, is filtered out
     assert mapper.last_state == {"n": 10}
 
 

@@ -167,13 +167,18 @@ class Generator:
     ``checked``: a missing property raises ``EvaluationError`` naming it (one call more per
     property read); otherwise it raises ``KeyError``. ``raw``: the record's values are
     ``msgspec.Raw`` (JSON text not yet decoded), and a property read decodes its value.
-    Several expressions may share one generator, and so one namespace, to be compiled into
-    one function.
+    ``fields``: the record is a struct holding exactly these properties, each under the
+    attribute it maps to. Several expressions may share one generator, and so one namespace,
+    to be compiled into one function.
     """
 
-    def __init__(self, checked: bool, raw: bool = False) -> None:
+    def __init__(
+        self, checked: bool, raw: bool = False, fields: dict[str, str] | None = None
+    ) -> None:
         self.checked = checked
         self.raw = raw
+        self.fields = fields
+        self.unknown = False  # whether a source made so far reads a property not in fields
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
             "_property": _property,
@@ -187,8 +192,19 @@ class Generator:
 
     def current(self, name: str) -> str:
         """Python source for ``s``: the value of property ``name``, None when it is absent."""
+        if self.fields is not None:
+            return f"_decode(r.{self.fields[name]})" if name in self.fields else "None"
         key = self.namespace_name(name)
         return f"_decode(r.get({key}, _NULL))" if self.raw else f"r.get({key})"
+
+    def stored(self, name: str) -> str:
+        """Python source for property ``name`` of ``r`` as stored (a raw value undecoded)."""
+        if self.fields is None:
+            return f"r[{self.namespace_name(name)}]"
+        if name not in self.fields:
+            self.unknown = True
+            return "None"
+        return f"r.{self.fields[name]}"
 
     def source(self, text: str) -> str:
         """``text`` as a Python expression over ``r`` (record) and ``s`` (self)."""
@@ -223,11 +239,10 @@ class Generator:
                 return "s"
             case ast.Name(id=name) if name in FUNCTIONS:
                 raise ExpressionError(f"{name} is a function: call it, {name}(...)")
+            case ast.Name(id=name) if self.checked:
+                return f"_property(r, {self.namespace_name(name)})"
             case ast.Name(id=name):
-                key = self.namespace_name(name)
-                if self.checked:
-                    return f"_property(r, {key})"
-                return f"_decode(r[{key}])" if self.raw else f"r[{key}]"
+                return f"_decode({self.stored(name)})" if self.raw else self.stored(name)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 return f"({self._node(left)} {_BINARY[type(op)]} {self._node(right)})"
             case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:

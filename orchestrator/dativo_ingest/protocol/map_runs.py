@@ -1,59 +1,120 @@
 """A mapped stream's compact RECORD lines, mapped a run of lines at a time.
 
 A run is lines in a row written ``{"type":"RECORD","stream":S,"record":R}`` (as singer-sdk
-and most taps write them) for one mapped stream S. The run is decoded in one msgspec call,
-each record into a dict whose values stay undecoded (``msgspec.Raw``, JSON text only sliced)
-unless an expression reads the whole record; the map's generated loop rewrites the records
-(an expression decodes only the values it reads, a renamed value moves as the source wrote
-it), and the kept messages are encoded again in one call (``version`` and ``time_extracted``
-as they came). Anything unusual (another key in a message, a record that is not an object,
-an expression failing) makes ``rewrite`` return None, and the caller maps the run line by
-line.
+and most taps write them) for one mapped stream S. The run is decoded in one msgspec call
+and its kept messages encoded again in one call (``version`` and ``time_extracted`` as they
+came); in between, the map's generated loop rewrites the records. The values of a record stay
+undecoded (``msgspec.Raw``, JSON text only sliced) unless an expression reads the whole
+record: an expression decodes the values it reads, a renamed value moves as the source wrote
+it. When every record of a run holds the properties of its first one, the run is decoded
+into structs made for those properties and mapped into structs (no dict per record; a record
+holding them in another order goes on in the first one's order); other runs into dicts.
+Anything unusual (another key in a message, a record that is not an object, an expression
+failing) makes ``rewrite`` return None, and the caller maps the run line by line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal, Protocol
 
 import msgspec
 
 from dativo_ingest.protocol.expressions import FAILURES
 
 Batch = Callable[[list[Any]], list[Any]]  # decoded messages -> the mapped ones it keeps
+Decode = Callable[[bytes], list[Any]]
 _OPTIONAL = ("version", "time_extracted")  # the other keys of a Singer RECORD, kept as written
+_MAX_LAYOUTS = 16  # structs made per stream; runs of further property sets use dicts
+
+
+class MapCode(Protocol):
+    """A stream map as generated loops (``StreamMap``)."""
+
+    def batch(self) -> tuple[Batch, bool]: ...
+
+    def output_keys(self, keys: tuple[str, ...]) -> list[str]: ...
+
+    def layout_batch(self, keys: tuple[str, ...], mapped: type) -> Batch | None: ...
 
 
 class RunMap:
-    """How the compact RECORD lines of one mapped stream are rewritten.
+    """How the compact RECORD lines of one mapped stream are rewritten; ``head``: the lines'
+    start, ``{"type":"RECORD","stream":S,"record":`` as the source writes it."""
 
-    ``head``: the lines' start, ``{"type":"RECORD","stream":S,"record":`` as the source
-    writes it; ``batch``: the map's generated loop over decoded messages; ``raw``: whether
-    it takes records of undecoded values."""
-
-    def __init__(self, stream: str, head: bytes, batch: Batch, raw: bool) -> None:
+    def __init__(self, stream: str, head: bytes, code: MapCode) -> None:
         self.head = head
-        self.batch = batch
-        values: Any = msgspec.Raw if raw else Any
-        message = msgspec.defstruct(
-            "RecordMessage",
-            [
-                ("type", Literal["RECORD"]),
-                ("stream", Literal[stream]),
-                ("record", dict[str, values]),
-                *((key, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET) for key in _OPTIONAL),
-            ],
-            forbid_unknown_fields=True,
-            gc=False,
-        )
-        self._decode = msgspec.json.Decoder(message).decode_lines
+        self.stream = stream
+        self.code = code
+        batch, self.raw = code.batch()
+        values: Any = msgspec.Raw if self.raw else Any
+        self._dicts = (self._decoder(dict[str, values]), batch)
+        self._keys = msgspec.json.Decoder(self._message(dict[str, msgspec.Raw])).decode
+        self._layouts: dict[tuple[str, ...], tuple[Decode, Batch] | None] = {}
         self._encode = msgspec.json.Encoder().encode_lines
 
     def rewrite(self, run: list[bytes]) -> tuple[bytes, int] | None:
         """The ``run`` of lines mapped, newline-terminated, and the number of records kept;
         None when a line or a record does not fit the fast path."""
-        try:
-            kept = self.batch(self._decode(b"\n".join(run)))
-            return self._encode(kept), len(kept)
-        except (msgspec.MsgspecError, *FAILURES):
-            return None
+        joined = b"\n".join(run)
+        for decode, batch in self._ways(run[0]):
+            try:
+                kept = batch(decode(joined))
+                return self._encode(kept), len(kept)
+            except (msgspec.MsgspecError, *FAILURES):
+                continue
+        return None
+
+    def _ways(self, first: bytes) -> Iterator[tuple[Decode, Batch]]:
+        """The struct made for ``first``'s properties, if there is one, then dicts."""
+        if self.raw:
+            try:
+                keys = tuple(self._keys(first).record)
+            except msgspec.MsgspecError:
+                keys = None
+            layout = None if keys is None else self._layout(keys)
+            if layout is not None:
+                yield layout
+        yield self._dicts
+
+    def _layout(self, keys: tuple[str, ...]) -> tuple[Decode, Batch] | None:
+        """The decoder and loop for records of properties ``keys``; None when the map cannot
+        take them as structs (or too many property sets were seen)."""
+        if keys in self._layouts or len(self._layouts) >= _MAX_LAYOUTS:
+            return self._layouts.get(keys)
+        mapped = _struct("MappedRecord", self.code.output_keys(keys), Any)
+        batch = self.code.layout_batch(keys, mapped)
+        way = None
+        if batch is not None:
+            record = _struct("Record", keys, msgspec.Raw, forbid_unknown_fields=True)
+            way = (self._decoder(record), batch)
+        self._layouts[keys] = way
+        return way
+
+    def _decoder(self, record: Any) -> Decode:
+        return msgspec.json.Decoder(self._message(record)).decode_lines
+
+    def _message(self, record: Any) -> Any:
+        """The struct of this stream's RECORD messages whose record is a ``record``."""
+        return msgspec.defstruct(
+            "RecordMessage",
+            [
+                ("type", Literal["RECORD"]),
+                ("stream", Literal[self.stream]),
+                ("record", record),
+                *((key, msgspec.Raw | msgspec.UnsetType, msgspec.UNSET) for key in _OPTIONAL),
+            ],
+            forbid_unknown_fields=True,
+            gc=False,
+        )
+
+
+def _struct(name: str, keys: Sequence[str], kind: Any, **options: Any) -> type:
+    """A struct holding ``keys``, ``keys[i]`` as attribute ``f{i}``, each a ``kind``."""
+    return msgspec.defstruct(
+        name,
+        [(f"f{i}", kind) for i in range(len(keys))],
+        rename={f"f{i}": key for i, key in enumerate(keys)},
+        gc=False,
+        **options,
+    )

@@ -14,7 +14,6 @@ undecoded; only lines that name a mapped stream are decoded and rewritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -31,7 +30,7 @@ from dativo_ingest.protocol.expressions import (
     compile_unchecked,
     failure,
 )
-from dativo_ingest.protocol.map_runs import RunMap
+from dativo_ingest.protocol.map_runs import Batch, RunMap
 from dativo_ingest.protocol.translate import Translator
 
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
@@ -104,38 +103,17 @@ class StreamMap:
             out[prop.name] = value
         return out
 
-    def batch(self) -> tuple[Callable[[list[Any]], list[Any]], bool]:
+    def batch(self) -> tuple[Batch, bool]:
         """``record`` over decoded RECORD messages (``.record``, ``.stream``) as one loop
         generated for this map, returning the messages it keeps, mapped in place; a failing
         expression raises its bare exception. With it, whether it takes raw records: values
         left as ``msgspec.Raw``, decoded only where an expression reads them (a renamed value
         moves undecoded); unless an expression reads the whole record."""
         generator = Generator(checked=False, raw=True)
-        body = self._batch_body(generator)
+        body = self._values(generator)
         if generator.reads_record:
             generator = Generator(checked=False, raw=False)
-            body = self._batch_body(generator)
-        loop = "".join(f"        {line}\n" for line in ["r = m.record", *body, "keep(m)"])
-        source = (
-            "def map_batch(messages):\n    kept = []\n    keep = kept.append\n"
-            f"    for m in messages:\n{loop}    return kept\n"
-        )
-        return generator.function(source, "map_batch"), generator.raw
-
-    def _batch_body(self, generator: Generator) -> list[str]:
-        """The statements mapping one message ``m`` whose record is ``r``."""
-        body = []
-        if self.keep is not None:
-            body.append(f"if not {generator.source(self.filter_text)}: continue")
-        for i, prop in enumerate(self.computed):
-            if prop.source is not None:  # the value as it came, decoded or not
-                body.append(f"v{i} = r[{generator.namespace_name(prop.source)}]")
-                continue
-            generator.reads_current = False
-            value = generator.source(prop.expression)
-            if generator.reads_current:
-                body.append(f"s = {generator.current(prop.name)}")
-            body.append(f"v{i} = {value}")
+            body = self._values(generator)
         body.append("o = {}" if self.drop_others else "o = r")
         body += [f"o.pop({generator.namespace_name(name)}, None)" for name in self.dropped]
         body += [
@@ -144,9 +122,59 @@ class StreamMap:
         ]
         if self.drop_others:
             body.append("m.record = o")
+        return self._loop(generator, body), generator.raw
+
+    def output_keys(self, keys: tuple[str, ...]) -> list[str]:
+        """The properties, in order, of a mapped record whose properties were ``keys``."""
+        out = {} if self.drop_others else dict.fromkeys(keys)
+        for name in self.dropped:
+            out.pop(name, None)
+        out.update(dict.fromkeys(prop.name for prop in self.computed))
+        return list(out)
+
+    def layout_batch(self, keys: tuple[str, ...], mapped: type) -> Batch | None:
+        """``batch`` for raw records that are structs holding exactly ``keys`` (``keys[i]``
+        as attribute ``f{i}``), each mapped into a ``mapped`` struct built from the values of
+        ``output_keys`` in order; None when an expression reads the whole record or a
+        property outside ``keys`` (the records have none: ``batch`` says what happens)."""
+        generator = Generator(
+            checked=False, raw=True, fields={k: f"f{i}" for i, k in enumerate(keys)}
+        )
+        body = self._values(generator)
+        if generator.reads_record or generator.unknown:
+            return None
+        assigned = {prop.name: f"v{i}" for i, prop in enumerate(self.computed)}
+        values = [assigned.get(key) or generator.stored(key) for key in self.output_keys(keys)]
+        body.append(f"m.record = {generator.namespace_name(mapped)}({', '.join(values)})")
+        return self._loop(generator, body)
+
+    def _values(self, generator: Generator) -> list[str]:
+        """The statements filtering one record ``r`` and computing its values ``v0``..."""
+        body = []
+        if self.keep is not None:
+            body.append(f"if not {generator.source(self.filter_text)}: continue")
+        for i, prop in enumerate(self.computed):
+            if prop.source is not None:  # the value as it came, decoded or not
+                body.append(f"v{i} = {generator.stored(prop.source)}")
+                continue
+            generator.reads_current = False
+            value = generator.source(prop.expression)
+            if generator.reads_current:
+                body.append(f"s = {generator.current(prop.name)}")
+            body.append(f"v{i} = {value}")
+        return body
+
+    def _loop(self, generator: Generator, body: list[str]) -> Batch:
+        """The loop over messages ``m`` running ``body`` on each record ``r``."""
         if self.alias is not None:
             body.append(f"m.stream = {generator.namespace_name(self.alias)}")
-        return body
+        loop = "".join(f"        {line}\n" for line in ["r = m.record", *body, "keep(m)"])
+        source = (
+            "def map_batch(messages):\n    kept = []\n    keep = kept.append\n"
+            f"    for m in messages:\n{loop}    return kept\n"
+        )
+        batch: Batch = generator.function(source, "map_batch")
+        return batch
 
     def _failed(self, key: str, text: str, line: int, exc: Exception) -> StreamMapError:
         where = f"stream_maps.{self.stream}.{key}"
@@ -196,7 +224,7 @@ class StreamMap:
 def _run_map(stream: str, stream_map: StreamMap) -> RunMap:
     """``stream_map`` over runs of compact RECORD lines, on undecoded values when it can."""
     head = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
-    return RunMap(stream, head, *stream_map.batch())
+    return RunMap(stream, head, stream_map)
 
 
 def _index(flags: list[bool], value: bool, start: int) -> int:
