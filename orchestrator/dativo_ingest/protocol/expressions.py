@@ -168,17 +168,23 @@ class Generator:
     property read); otherwise it raises ``KeyError``. ``raw``: the record's values are
     ``msgspec.Raw`` (JSON text not yet decoded), and a property read decodes its value.
     ``fields``: the record is a struct holding exactly these properties, each under the
-    attribute it maps to. Several expressions may share one generator, and so one namespace,
-    to be compiled into one function.
+    attribute it maps to, the ``decoded`` ones already decoded. Several expressions may share
+    one generator, and so one namespace, to be compiled into one function.
     """
 
     def __init__(
-        self, checked: bool, raw: bool = False, fields: dict[str, str] | None = None
+        self,
+        checked: bool,
+        raw: bool = False,
+        fields: dict[str, str] | None = None,
+        decoded: frozenset[str] = frozenset(),
     ) -> None:
         self.checked = checked
         self.raw = raw
         self.fields = fields
+        self.decoded = decoded
         self.unknown = False  # whether a source made so far reads a property not in fields
+        self.reads: set[str] = set()  # the properties whose values sources made so far read
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
             "_property": _property,
@@ -193,9 +199,16 @@ class Generator:
     def current(self, name: str) -> str:
         """Python source for ``s``: the value of property ``name``, None when it is absent."""
         if self.fields is not None:
-            return f"_decode(r.{self.fields[name]})" if name in self.fields else "None"
+            return self.value(name) if name in self.fields else "None"
         key = self.namespace_name(name)
         return f"_decode(r.get({key}, _NULL))" if self.raw else f"r.get({key})"
+
+    def value(self, name: str) -> str:
+        """Python source for the value of property ``name`` of ``r``, decoded."""
+        self.reads.add(name)
+        if self.raw and name not in self.decoded:
+            return f"_decode({self.stored(name)})"
+        return self.stored(name)
 
     def stored(self, name: str) -> str:
         """Python source for property ``name`` of ``r`` as stored (a raw value undecoded)."""
@@ -242,7 +255,7 @@ class Generator:
             case ast.Name(id=name) if self.checked:
                 return f"_property(r, {self.namespace_name(name)})"
             case ast.Name(id=name):
-                return f"_decode({self.stored(name)})" if self.raw else self.stored(name)
+                return self.value(name)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 return f"({self._node(left)} {_BINARY[type(op)]} {self._node(right)})"
             case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:

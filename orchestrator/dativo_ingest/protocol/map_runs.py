@@ -35,7 +35,9 @@ class MapCode(Protocol):
 
     def output_keys(self, keys: tuple[str, ...]) -> list[str]: ...
 
-    def layout_batch(self, keys: tuple[str, ...], mapped: type) -> Batch | None: ...
+    def layout_batch(
+        self, keys: tuple[str, ...], mapped: type
+    ) -> tuple[Batch, frozenset[str]] | None: ...
 
 
 class RunMap:
@@ -82,11 +84,14 @@ class RunMap:
         take them as structs (or too many property sets were seen)."""
         if keys in self._layouts or len(self._layouts) >= _MAX_LAYOUTS:
             return self._layouts.get(keys)
-        mapped = _struct("MappedRecord", self.code.output_keys(keys), Any)
-        batch = self.code.layout_batch(keys, mapped)
+        out = self.code.output_keys(keys)
+        mapped = _struct("MappedRecord", out, [Any] * len(out))
+        made = self.code.layout_batch(keys, mapped)
         way = None
-        if batch is not None:
-            record = _struct("Record", keys, msgspec.Raw, forbid_unknown_fields=True)
+        if made is not None:
+            batch, decoded = made
+            kinds = [Any if key in decoded else msgspec.Raw for key in keys]
+            record = _struct("Record", keys, kinds, forbid_unknown_fields=True)
             way = (self._decoder(record), batch)
         self._layouts[keys] = way
         return way
@@ -109,11 +114,11 @@ class RunMap:
         )
 
 
-def _struct(name: str, keys: Sequence[str], kind: Any, **options: Any) -> type:
-    """A struct holding ``keys``, ``keys[i]`` as attribute ``f{i}``, each a ``kind``."""
+def _struct(name: str, keys: Sequence[str], kinds: Sequence[Any], **options: Any) -> type:
+    """A struct holding ``keys``, ``keys[i]`` as attribute ``f{i}`` of type ``kinds[i]``."""
     return msgspec.defstruct(
         name,
-        [(f"f{i}", kind) for i in range(len(keys))],
+        [(f"f{i}", kind) for i, kind in enumerate(kinds)],
         rename={f"f{i}": key for i, key in enumerate(keys)},
         gc=False,
         **options,

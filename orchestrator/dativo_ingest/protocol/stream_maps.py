@@ -132,21 +132,28 @@ class StreamMap:
         out.update(dict.fromkeys(prop.name for prop in self.computed))
         return list(out)
 
-    def layout_batch(self, keys: tuple[str, ...], mapped: type) -> Batch | None:
+    def layout_batch(
+        self, keys: tuple[str, ...], mapped: type
+    ) -> tuple[Batch, frozenset[str]] | None:
         """``batch`` for raw records that are structs holding exactly ``keys`` (``keys[i]``
         as attribute ``f{i}``), each mapped into a ``mapped`` struct built from the values of
-        ``output_keys`` in order; None when an expression reads the whole record or a
-        property outside ``keys`` (the records have none: ``batch`` says what happens)."""
-        generator = Generator(
-            checked=False, raw=True, fields={k: f"f{i}" for i, k in enumerate(keys)}
-        )
-        body = self._values(generator)
+        ``output_keys`` in order; with it, the properties the struct is to hold decoded (read
+        by an expression and not sent on as they came). None when an expression reads the
+        whole record or a property outside ``keys`` (the records have none: ``batch`` says
+        what happens)."""
+        fields = {key: f"f{i}" for i, key in enumerate(keys)}
+        generator = Generator(checked=False, raw=True, fields=fields)
+        self._values(generator)
         if generator.reads_record or generator.unknown:
             return None
         assigned = {prop.name: f"v{i}" for i, prop in enumerate(self.computed)}
+        sent_on = set(self.output_keys(keys)) - set(assigned)
+        decoded = frozenset(generator.reads - sent_on)
+        generator = Generator(checked=False, raw=True, fields=fields, decoded=decoded)
+        body = self._values(generator)
         values = [assigned.get(key) or generator.stored(key) for key in self.output_keys(keys)]
         body.append(f"m.record = {generator.namespace_name(mapped)}({', '.join(values)})")
-        return self._loop(generator, body)
+        return self._loop(generator, body), decoded
 
     def _values(self, generator: Generator) -> list[str]:
         """The statements filtering one record ``r`` and computing its values ``v0``..."""
