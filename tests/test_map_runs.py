@@ -109,3 +109,17 @@ def test_a_failing_expression_in_a_run_names_its_line() -> None:
     mapper.translate([compact(user(0))])
     with pytest.raises(StreamMapError, match=r"stream_maps\.users\.next: on line 3 of the source"):
         mapper.translate(lines)
+
+
+def test_runs_of_records_with_varying_properties_map_as_message_by_message() -> None:
+    """Runs whose records do not all hold the first one's properties, run after run (the
+    struct made for them misfits, then is left aside for dicts)."""
+    mapper = StreamMapper(compile_stream_maps(MAPS))
+    for chunk_number in range(6):
+        lines = [
+            compact({**user(i), "record": {**user(i)["record"], "nick": "n"}} if i % 3 else user(i))
+            for i in range(10 * chunk_number + 2, 10 * chunk_number + 12)
+        ]
+        out = mapper.translate(list(lines))
+        assert [orjson.loads(line) for line in out.splitlines()] == expected(lines)
+    assert mapper.records == 60

@@ -16,6 +16,7 @@ failing) makes ``rewrite`` return None, and the caller maps the run line by line
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import msgspec
@@ -26,6 +27,8 @@ Batch = Callable[[list[Any]], list[Any]]  # decoded messages -> the mapped ones 
 Decode = Callable[[bytes], list[Any]]
 _OPTIONAL = ("version", "time_extracted")  # the other keys of a Singer RECORD, kept as written
 _MAX_LAYOUTS = 16  # structs made per stream; runs of further property sets use dicts
+_TRIES = 4  # runs a struct may misfit (a record holding other properties) before it must fit
+# at least as many as it misfits
 
 
 class MapCode(Protocol):
@@ -40,6 +43,16 @@ class MapCode(Protocol):
     ) -> tuple[Batch, frozenset[str]] | None: ...
 
 
+@dataclass
+class _Way:
+    """A decoder and the loop for what it decodes, with the runs it fitted and misfitted."""
+
+    decode: Decode
+    batch: Batch
+    fits: int = 0
+    misfits: int = 0
+
+
 class RunMap:
     """How the compact RECORD lines of one mapped stream are rewritten; ``head``: the lines'
     start, ``{"type":"RECORD","stream":S,"record":`` as the source writes it."""
@@ -50,36 +63,40 @@ class RunMap:
         self.code = code
         batch, self.raw = code.batch()
         values: Any = msgspec.Raw if self.raw else Any
-        self._dicts = (self._decoder(dict[str, values]), batch)
+        self._dicts = _Way(self._decoder(dict[str, values]), batch)
         self._keys = msgspec.json.Decoder(self._message(dict[str, msgspec.Raw])).decode
-        self._layouts: dict[tuple[str, ...], tuple[Decode, Batch] | None] = {}
+        self._layouts: dict[tuple[str, ...], _Way | None] = {}
         self._encode = msgspec.json.Encoder().encode_lines
 
     def rewrite(self, run: list[bytes]) -> tuple[bytes, int] | None:
         """The ``run`` of lines mapped, newline-terminated, and the number of records kept;
         None when a line or a record does not fit the fast path."""
         joined = b"\n".join(run)
-        for decode, batch in self._ways(run[0]):
+        for way in self._ways(run[0]):
             try:
-                kept = batch(decode(joined))
-                return self._encode(kept), len(kept)
+                kept = way.batch(way.decode(joined))
+                data = self._encode(kept)
             except (msgspec.MsgspecError, *FAILURES):
+                way.misfits += 1
                 continue
+            way.fits += 1
+            return data, len(kept)
         return None
 
-    def _ways(self, first: bytes) -> Iterator[tuple[Decode, Batch]]:
-        """The struct made for ``first``'s properties, if there is one, then dicts."""
+    def _ways(self, first: bytes) -> Iterator[_Way]:
+        """The structs made for ``first``'s properties, if any and if they mostly fit the
+        runs they were tried on, then dicts."""
         if self.raw:
             try:
                 keys = tuple(self._keys(first).record)
             except msgspec.MsgspecError:
                 keys = None
             layout = None if keys is None else self._layout(keys)
-            if layout is not None:
+            if layout is not None and (layout.misfits < _TRIES or layout.misfits <= layout.fits):
                 yield layout
         yield self._dicts
 
-    def _layout(self, keys: tuple[str, ...]) -> tuple[Decode, Batch] | None:
+    def _layout(self, keys: tuple[str, ...]) -> _Way | None:
         """The decoder and loop for records of properties ``keys``; None when the map cannot
         take them as structs (or too many property sets were seen)."""
         if keys in self._layouts or len(self._layouts) >= _MAX_LAYOUTS:
@@ -92,7 +109,7 @@ class RunMap:
             batch, decoded = made
             kinds = [Any if key in decoded else msgspec.Raw for key in keys]
             record = _struct("Record", keys, kinds, forbid_unknown_fields=True)
-            way = (self._decoder(record), batch)
+            way = _Way(self._decoder(record), batch)
         self._layouts[keys] = way
         return way
 
