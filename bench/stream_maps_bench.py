@@ -93,7 +93,8 @@ def main() -> int:
     if args.baseline_dativo:
         arms.append(BaselineMappedArm(args.baseline_dativo))
     if args.mapper:
-        arms.append(MapperPipeArm(args.mapper, args.mapper_rounds))
+        mapper = str(Path(args.mapper).absolute()) if "/" in args.mapper else args.mapper
+        arms.append(MapperPipeArm(mapper, args.mapper_rounds))  # the arms run elsewhere
     section = Section("maps", args.records, args.rounds)
     result = run_section(section, arms, warmup=0)
     base = result.median("dativo")
