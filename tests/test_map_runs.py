@@ -123,3 +123,26 @@ def test_runs_of_records_with_varying_properties_map_as_message_by_message() -> 
         out = mapper.translate(list(lines))
         assert [orjson.loads(line) for line in out.splitlines()] == expected(lines)
     assert mapper.records == 60
+
+
+def test_lines_naming_no_mapped_stream_go_on_as_they_came() -> None:
+    """Counted once per RECORD line (a nested RECORD marker too), the last STATE kept, in bulk
+    or, with a spaced RECORD or an empty line among them (left out), line by line."""
+    nested = {"type": "RECORD", "stream": "other", "record": {"x": {"type": "RECORD"}}}
+    lines = [
+        compact({"type": "RECORD", "stream": "other", "record": {"id": 1}}),
+        compact(nested),
+        compact({"type": "STATE", "value": {"n": 1}}),
+        compact({"type": "RECORD", "stream": "other", "record": {"id": 2}}),
+        compact({"type": "STATE", "value": {"n": 2}}),
+    ]
+    spaced = json.dumps({"type": "RECORD", "stream": "other", "record": {"id": 3}}).encode()
+    for sent, kept in (
+        (lines, lines),
+        ([*lines, spaced], [*lines, spaced]),
+        ([*lines[:2], b"", *lines[2:]], lines),
+    ):
+        mapper = StreamMapper(compile_stream_maps(MAPS))
+        assert mapper.translate(list(sent)) == b"\n".join(kept) + b"\n"
+        assert mapper.records == sum(b'"RECORD"' in line for line in kept)
+        assert mapper.last_state == {"n": 2}

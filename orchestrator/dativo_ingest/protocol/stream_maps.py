@@ -15,7 +15,8 @@ undecoded; only lines that name a mapped stream are decoded and rewritten.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
+from operator import not_
 from typing import Any
 
 import orjson
@@ -364,21 +365,19 @@ class StreamMapper(Translator):
     def translate(self, lines: list[bytes]) -> bytes:
         out: list[bytes] = []  # pieces, each newline-terminated
         first, count = self.line, len(lines)
-        starts: dict[RunMap, list[bool]] = {}  # which lines start as the map's runs do
+        starts = [  # each run map, and which lines start as its runs do
+            (run_map, list(map(bytes.startswith, lines, repeat(run_map.head))))
+            for run_map in self._runs
+        ]
         i = 0
         while i < count:
-            run_map = next((m for m in self._runs if lines[i].startswith(m.head)), None)
-            if run_map is None:
-                other = self._other(lines[i], first + i + 1)
-                if other:
-                    out.append(other + b"\n")
-                i += 1
-                continue
-            started = starts.get(run_map)
-            if started is None:
-                started = starts[run_map] = list(map(bytes.startswith, lines, repeat(run_map.head)))
-            end = _index(started, False, i)
-            self._run(run_map, lines[i:end], first + i, out)
+            found = next(((m, started) for m, started in starts if started[i]), None)
+            if found is None:
+                end = min((_index(started, True, i) for _, started in starts), default=count)
+                self._others(lines[i:end], first + i, out)
+            else:
+                end = _index(found[1], False, i)
+                self._run(found[0], lines[i:end], first + i, out)
             i = end
         self.line += count
         return b"".join(out)
@@ -386,17 +385,45 @@ class StreamMapper(Translator):
     def _run(self, run_map: RunMap, run: list[bytes], before: int, out: list[bytes]) -> None:
         """Map the compact RECORD lines ``run`` (after line ``before``) into ``out``."""
         rewritten = run_map.rewrite(run)
-        if rewritten is not None:
-            data, kept = rewritten
-            self.records += kept
-            self.filtered += len(run) - kept
-            if data:
-                out.append(data)
+        if rewritten is None:
+            self._others(run, before, out)  # the exact path, naming a failure
             return
-        for number, line in enumerate(run, before + 1):  # the exact path, naming a failure
-            mapped = self._other(line, number)
-            if mapped:
-                out.append(mapped + b"\n")
+        data, kept = rewritten
+        self.records += kept
+        self.filtered += len(run) - kept
+        if data:
+            out.append(data)
+
+    def _others(self, lines: list[bytes], before: int, out: list[bytes]) -> None:
+        """Lines (after line ``before``) into ``out`` as ``_other`` makes them: in bulk when
+        none names a mapped stream, else one by one."""
+        joined = b"\n".join(lines)
+        if self._unmapped(lines, joined):
+            out += (joined, b"\n")
+            return
+        kept = []
+        for number, line in enumerate(lines, before + 1):
+            other = self._other(line, number)
+            if other:
+                kept.append(other)
+        if kept:
+            kept.append(b"")
+            out.append(b"\n".join(kept))
+
+    def _unmapped(self, lines: list[bytes], joined: bytes) -> bool:
+        """What ``_other`` does with each of ``lines`` (``joined`` by newlines), done for all
+        at once when none names a mapped stream, is empty or is a spaced RECORD; else False,
+        and nothing done."""
+        spaced = _RECORD_MARKERS[1] in joined
+        if spaced or b"" in lines or any(marker in joined for marker in self._markers):
+            return False
+        records = list(map(bytes.__contains__, lines, repeat(_RECORD_MARKERS[0])))
+        self.records += records.count(True)
+        if self.track_states and _STATE_MARKER in joined:
+            for line in compress(lines, map(not_, records)):
+                if _STATE_MARKER in line:
+                    self._state(line)
+        return True
 
     def _other(self, line: bytes, number: int) -> bytes:
         """Any line but a mapped stream's compact RECORD: as it came when it names no mapped
