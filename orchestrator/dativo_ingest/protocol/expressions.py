@@ -6,9 +6,11 @@ An expression sees the record's properties by name, the whole record as ``record
 list and tuple literals, the functions in ``FUNCTIONS`` and the methods in ``METHODS``.
 
 ``Generator`` turns an expression's parsed tree, node by whitelisted node, into Python source
-over the record ``r`` and the current value ``s``: names become ``r['name']``, constants and
-functions are referenced from the namespace the source is compiled in (whose builtins are
-empty), so no text of the expression is ever run as written. Anything else is refused.
+over the record ``r`` and the current value ``s``: names become ``r['name']`` (decoded there
+when the record's values are ``msgspec.Raw``; an attribute when the record is a struct),
+constants and functions are referenced from the namespace the source is compiled in (whose
+builtins are empty), so no text of the expression is ever run as written. Anything else is
+refused.
 """
 
 from __future__ import annotations
