@@ -2,10 +2,13 @@
 the plain relay, on the relay benchmark's stream and programs (bench/relay_bench.py, profile
 ``singer``: a message-by-message tap into a decoding sink). With ``--mapper PATH`` (the
 ``meltano-map-transformer`` executable), a third arm pipes the same maps through that mapper
-by hand: ``tap | meltano-map-transformer | sink``. Arms alternate round by round; medians.
+by hand: ``tap | meltano-map-transformer | sink``. With ``--baseline-dativo PATH``, another
+arm runs the maps job with that ``dativo`` (an older build, to compare in the same run).
+Arms alternate round by round; medians.
 
 Usage: .venv/bin/python bench/stream_maps_bench.py [--records 2000000] [--rounds 3]
        [--mapper /path/to/meltano-map-transformer] [--mapper-rounds 1]
+       [--baseline-dativo /path/to/older/dativo]
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ class MappedDativoArm(DativoArm):
         return ws.root / "job-maps.yaml"
 
 
+class BaselineMappedArm(MappedDativoArm):
+    """The maps job run by another ``dativo`` executable."""
+
+    name = "maps-baseline"
+
+
 class MapperPipeArm(Arm):
     """`tap | meltano-map-transformer | sink` by hand, the mapper given the same maps."""
 
@@ -77,21 +86,27 @@ def main() -> int:
     parser.add_argument("--mapper", help="the meltano-map-transformer executable")
     parser.add_argument("--mapper-rounds", type=int, default=1)
     parser.add_argument("--dativo", default=str(Path(sys.executable).with_name("dativo")))
+    parser.add_argument("--baseline-dativo", help="another dativo to run the maps job with")
     args = parser.parse_args()
     plain = DativoArm(args.dativo)
     arms: list[Arm] = [plain, MappedDativoArm(args.dativo)]
+    if args.baseline_dativo:
+        arms.append(BaselineMappedArm(args.baseline_dativo))
     if args.mapper:
-        arms.append(MapperPipeArm(args.mapper, args.mapper_rounds))
+        mapper = str(Path(args.mapper).absolute()) if "/" in args.mapper else args.mapper
+        arms.append(MapperPipeArm(mapper, args.mapper_rounds))  # the arms run elsewhere
     section = Section("maps", args.records, args.rounds)
     result = run_section(section, arms, warmup=0)
     base = result.median("dativo")
+    base_cpu = statistics.median(result.arms["dativo"].cpu_s)
     for arm in arms:
         runs = result.arms[arm.name]
         wall, cpu = statistics.median(runs.seconds), statistics.median(runs.cpu_s)
         ratio = wall / base if base else float("nan")
+        cpu_ratio = cpu / base_cpu if base_cpu else float("nan")
         print(
-            f"{arm.name:12} wall median {wall:7.2f}s  cpu median {cpu:7.2f}s"
-            f"  x{ratio:.2f} of dativo  ({len(runs.seconds)} rounds)"
+            f"{arm.name:13} wall median {wall:7.2f}s  cpu median {cpu:7.2f}s"
+            f"  x{ratio:.2f} wall, x{cpu_ratio:.2f} cpu of dativo  ({len(runs.seconds)} rounds)"
         )
     log(f"maps: {json.dumps(MAPS)}")
     return 0

@@ -6,9 +6,11 @@ An expression sees the record's properties by name, the whole record as ``record
 list and tuple literals, the functions in ``FUNCTIONS`` and the methods in ``METHODS``.
 
 ``Generator`` turns an expression's parsed tree, node by whitelisted node, into Python source
-over the record ``r`` and the current value ``s``: names become ``r['name']``, constants and
-functions are referenced from the namespace the source is compiled in (whose builtins are
-empty), so no text of the expression is ever run as written. Anything else is refused.
+over the record ``r`` and the current value ``s``: names become ``r['name']`` (decoded there
+when the record's values are ``msgspec.Raw``; an attribute when the record is a struct),
+constants and functions are referenced from the namespace the source is compiled in (whose
+builtins are empty), so no text of the expression is ever run as written. Anything else is
+refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import hashlib
 import importlib
 from collections.abc import Callable
 from typing import Any
+
+import msgspec
 
 Evaluate = Callable[[dict[str, Any], Any], Any]  # (record, self) -> value
 
@@ -49,6 +53,9 @@ def md5(value: Any) -> str:
     return digest
 
 
+_INLINED = {"md5": "_new_md5(_str({}).encode()).hexdigest()"}
+"""Bodies of one-argument functions, written in place of their calls (no Python call per
+value): the same result as calling them."""
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "md5": md5,
     "str": str,
@@ -160,14 +167,59 @@ class Generator:
     """Python source for whitelisted expressions, and the functions compiled from it.
 
     ``checked``: a missing property raises ``EvaluationError`` naming it (one call more per
-    property read); otherwise it raises ``KeyError``. Several expressions may share one
-    generator, and so one namespace, to be compiled into one function.
+    property read); otherwise it raises ``KeyError``. ``raw``: the record's values are
+    ``msgspec.Raw`` (JSON text not yet decoded), and a property read decodes its value.
+    ``fields``: the record is a struct holding exactly these properties, each under the
+    attribute it maps to, the ``decoded`` ones already decoded. Several expressions may share
+    one generator, and so one namespace, to be compiled into one function.
     """
 
-    def __init__(self, checked: bool) -> None:
+    def __init__(
+        self,
+        checked: bool,
+        raw: bool = False,
+        fields: dict[str, str] | None = None,
+        decoded: frozenset[str] = frozenset(),
+    ) -> None:
         self.checked = checked
-        self.namespace: dict[str, Any] = {"__builtins__": {}, "_property": _property}
+        self.raw = raw
+        self.fields = fields
+        self.decoded = decoded
+        self.unknown = False  # whether a source made so far reads a property not in fields
+        self.reads: set[str] = set()  # the properties whose values sources made so far read
+        self.namespace: dict[str, Any] = {
+            "__builtins__": {},
+            "_property": _property,
+            "_decode": msgspec.json.decode,
+            "_NULL": msgspec.Raw(b"null"),
+            "_new_md5": _new_md5,
+            "_str": str,
+        }
         self.reads_current = False  # whether a source made so far reads ``s`` (self)
+        self.reads_record = False  # whether a source made so far reads the whole record
+
+    def current(self, name: str) -> str:
+        """Python source for ``s``: the value of property ``name``, None when it is absent."""
+        if self.fields is not None:
+            return self.value(name) if name in self.fields else "None"
+        key = self.namespace_name(name)
+        return f"_decode(r.get({key}, _NULL))" if self.raw else f"r.get({key})"
+
+    def value(self, name: str) -> str:
+        """Python source for the value of property ``name`` of ``r``, decoded."""
+        self.reads.add(name)
+        if self.raw and name not in self.decoded:
+            return f"_decode({self.stored(name)})"
+        return self.stored(name)
+
+    def stored(self, name: str) -> str:
+        """Python source for property ``name`` of ``r`` as stored (a raw value undecoded)."""
+        if self.fields is None:
+            return f"r[{self.namespace_name(name)}]"
+        if name not in self.fields:
+            self.unknown = True
+            return "None"
+        return f"r.{self.fields[name]}"
 
     def source(self, text: str) -> str:
         """``text`` as a Python expression over ``r`` (record) and ``s`` (self)."""
@@ -195,15 +247,17 @@ class Generator:
             case ast.Constant(value=value):
                 return self.namespace_name(value)
             case ast.Name(id="record" | "_"):
+                self.reads_record = True
                 return "r"
             case ast.Name(id="self"):
                 self.reads_current = True
                 return "s"
             case ast.Name(id=name) if name in FUNCTIONS:
                 raise ExpressionError(f"{name} is a function: call it, {name}(...)")
+            case ast.Name(id=name) if self.checked:
+                return f"_property(r, {self.namespace_name(name)})"
             case ast.Name(id=name):
-                key = self.namespace_name(name)
-                return f"_property(r, {key})" if self.checked else f"r[{key}]"
+                return self.value(name)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 return f"({self._node(left)} {_BINARY[type(op)]} {self._node(right)})"
             case ast.UnaryOp(op=op, operand=operand) if type(op) in _UNARY:
@@ -240,6 +294,8 @@ class Generator:
 
     def _call(self, func: ast.expr, args: list[ast.expr]) -> str:
         arguments = ", ".join(self._node(arg) for arg in args)
+        if isinstance(func, ast.Name) and func.id in _INLINED and len(args) == 1:
+            return _INLINED[func.id].format(arguments)
         if isinstance(func, ast.Name) and func.id in FUNCTIONS:
             return f"{self.namespace_name(FUNCTIONS[func.id])}({arguments})"
         if isinstance(func, ast.Attribute) and func.attr in METHODS:

@@ -14,8 +14,9 @@ undecoded; only lines that name a mapped stream are decoded and rewritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import not_
 from typing import Any
 
 import orjson
@@ -30,6 +31,7 @@ from dativo_ingest.protocol.expressions import (
     compile_unchecked,
     failure,
 )
+from dativo_ingest.protocol.map_runs import Batch, RunMap
 from dativo_ingest.protocol.translate import Translator
 
 _RECORD_MARKERS = (b'"type":"RECORD"', b'"type": "RECORD"')
@@ -102,28 +104,85 @@ class StreamMap:
             out[prop.name] = value
         return out
 
-    def fast_record(self) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-        """``record`` as one function generated for this map: no per-record dispatch, and a
-        failing expression raises its bare exception (then ``record`` names the failure).
-        Every value is computed before the record is changed, so it is intact on failure."""
-        generator = Generator(checked=False)
-        body = []
-        if self.keep is not None:
-            body.append(f"if not {generator.source(self.filter_text)}: return None")
-        for i, prop in enumerate(self.computed):
-            generator.reads_current = False
-            value = generator.source(prop.expression)
-            if generator.reads_current:
-                body.append(f"s = r.get({generator.namespace_name(prop.name)})")
-            body.append(f"v{i} = {value}")
+    def batch(self) -> tuple[Batch, bool]:
+        """``record`` over decoded RECORD messages (``.record``, ``.stream``) as one loop
+        generated for this map, returning the messages it keeps, mapped in place; a failing
+        expression raises its bare exception. With it, whether it takes raw records: values
+        left as ``msgspec.Raw``, decoded only where an expression reads them (a renamed value
+        moves undecoded); unless an expression reads the whole record."""
+        generator = Generator(checked=False, raw=True)
+        body = self._values(generator)
+        if generator.reads_record:
+            generator = Generator(checked=False, raw=False)
+            body = self._values(generator)
         body.append("o = {}" if self.drop_others else "o = r")
         body += [f"o.pop({generator.namespace_name(name)}, None)" for name in self.dropped]
         body += [
             f"o[{generator.namespace_name(prop.name)}] = v{i}"
             for i, prop in enumerate(self.computed)
         ]
-        source = "def map_record(r):\n" + "".join(f"    {line}\n" for line in body)
-        return generator.function(source + "    return o\n", "map_record")
+        if self.drop_others:
+            body.append("m.record = o")
+        return self._loop(generator, body), generator.raw
+
+    def output_keys(self, keys: tuple[str, ...]) -> list[str]:
+        """The properties, in order, of a mapped record whose properties were ``keys``."""
+        out = {} if self.drop_others else dict.fromkeys(keys)
+        for name in self.dropped:
+            out.pop(name, None)
+        out.update(dict.fromkeys(prop.name for prop in self.computed))
+        return list(out)
+
+    def layout_batch(
+        self, keys: tuple[str, ...], mapped: type
+    ) -> tuple[Batch, frozenset[str]] | None:
+        """``batch`` for raw records that are structs holding exactly ``keys`` (``keys[i]``
+        as attribute ``f{i}``), each mapped into a ``mapped`` struct built from the values of
+        ``output_keys`` in order; with it, the properties the struct is to hold decoded (read
+        by an expression and not sent on as they came). None when an expression reads the
+        whole record or a property outside ``keys`` (the records have none: ``batch`` says
+        what happens)."""
+        fields = {key: f"f{i}" for i, key in enumerate(keys)}
+        generator = Generator(checked=False, raw=True, fields=fields)
+        self._values(generator)
+        if generator.reads_record or generator.unknown:
+            return None
+        assigned = {prop.name: f"v{i}" for i, prop in enumerate(self.computed)}
+        sent_on = set(self.output_keys(keys)) - set(assigned)
+        decoded = frozenset(generator.reads - sent_on)
+        generator = Generator(checked=False, raw=True, fields=fields, decoded=decoded)
+        body = self._values(generator)
+        values = [assigned.get(key) or generator.stored(key) for key in self.output_keys(keys)]
+        body.append(f"m.record = {generator.namespace_name(mapped)}({', '.join(values)})")
+        return self._loop(generator, body), decoded
+
+    def _values(self, generator: Generator) -> list[str]:
+        """The statements filtering one record ``r`` and computing its values ``v0``..."""
+        body = []
+        if self.keep is not None:
+            body.append(f"if not {generator.source(self.filter_text)}: continue")
+        for i, prop in enumerate(self.computed):
+            if prop.source is not None:  # the value as it came, decoded or not
+                body.append(f"v{i} = {generator.stored(prop.source)}")
+                continue
+            generator.reads_current = False
+            value = generator.source(prop.expression)
+            if generator.reads_current:
+                body.append(f"s = {generator.current(prop.name)}")
+            body.append(f"v{i} = {value}")
+        return body
+
+    def _loop(self, generator: Generator, body: list[str]) -> Batch:
+        """The loop over messages ``m`` running ``body`` on each record ``r``."""
+        if self.alias is not None:
+            body.append(f"m.stream = {generator.namespace_name(self.alias)}")
+        loop = "".join(f"        {line}\n" for line in ["r = m.record", *body, "keep(m)"])
+        source = (
+            "def map_batch(messages):\n    kept = []\n    keep = kept.append\n"
+            f"    for m in messages:\n{loop}    return kept\n"
+        )
+        batch: Batch = generator.function(source, "map_batch")
+        return batch
 
     def _failed(self, key: str, text: str, line: int, exc: Exception) -> StreamMapError:
         where = f"stream_maps.{self.stream}.{key}"
@@ -170,8 +229,18 @@ class StreamMap:
         return mapped
 
 
-def _record_head(stream: str) -> bytes:
-    return b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+def _run_map(stream: str, stream_map: StreamMap) -> RunMap:
+    """``stream_map`` over runs of compact RECORD lines, on undecoded values when it can."""
+    head = b'{"type":"RECORD","stream":' + orjson.dumps(stream) + b',"record":'
+    return RunMap(stream, head, stream_map)
+
+
+def _index(flags: list[bool], value: bool, start: int) -> int:
+    """The first index from ``start`` where ``flags`` holds ``value``, else its length."""
+    try:
+        return flags.index(value, start)
+    except ValueError:
+        return len(flags)
 
 
 def _inferred_type(expression: str) -> list[str]:
@@ -266,28 +335,13 @@ def _declared_type(value: Any, where: str, problems: list[tuple[str, str]]) -> A
     return None
 
 
-_COMPACT_RECORD = b'{"type":"RECORD","stream":"'
-_NAME_START = len(_COMPACT_RECORD)
-
-
-@dataclass(frozen=True)
-class _Compact:
-    """How a mapped stream's compact RECORD lines are rewritten."""
-
-    head: bytes  # ``{"type":"RECORD","stream":S,"record":`` as the source writes it
-    stream_map: StreamMap
-    apply: Callable[[dict[str, Any]], dict[str, Any] | None]  # its fast_record
-    new_head: bytes  # the head to write, with the stream's alias
-
-
 class StreamMapper(Translator):
     """Singer -> Singer: applies ``maps`` to the streams they name; other lines pass as they
     came, without being decoded.
 
-    A RECORD written ``{"type":"RECORD","stream":S,"record":R}`` (as singer-sdk and most taps
-    write it) of a mapped stream is found by its stream name's bytes, only R is decoded, and
-    the map's generated function rewrites it; any other line naming a mapped stream is
-    decoded whole."""
+    Compact RECORD lines of a mapped stream are mapped a run of lines at a time
+    (``map_runs``); any other line naming a mapped stream, and a run the fast path does not
+    fit, is decoded and mapped line by line."""
 
     def __init__(self, maps: dict[str, StreamMap]) -> None:
         super().__init__()
@@ -297,16 +351,11 @@ class StreamMapper(Translator):
         self._markers = tuple(
             b'"stream"' + sep + orjson.dumps(name) for name in maps for sep in (b":", b": ")
         )
-        self._compact = {  # the stream name's bytes between its quotes -> how to rewrite
-            orjson.dumps(name)[1:-1]: _Compact(
-                _record_head(name),
-                stream_map,
-                stream_map.fast_record(),
-                _record_head(stream_map.name),
-            )
+        self._runs = [
+            _run_map(name, stream_map)
             for name, stream_map in maps.items()
             if not stream_map.drop_stream
-        }
+        ]
 
     @property
     def per_stream(self) -> dict[str, int]:
@@ -314,36 +363,67 @@ class StreamMapper(Translator):
         return {}
 
     def translate(self, lines: list[bytes]) -> bytes:
-        out: list[bytes] = []
-        append, loads, dumps, compact = out.append, orjson.loads, orjson.dumps, self._compact
-        records = 0
-        for number, line in enumerate(lines, self.line + 1):
-            if line.startswith(_COMPACT_RECORD):
-                rewrite = compact.get(line[_NAME_START : line.find(b'"', _NAME_START)])
-                if rewrite is not None and line.startswith(rewrite.head) and line[-1] == 125:
-                    try:
-                        record = loads(line[len(rewrite.head) : -1])
-                    except orjson.JSONDecodeError:  # more keys after the record
-                        record = None
-                    if type(record) is dict:
-                        try:
-                            mapped = rewrite.apply(record)
-                        except FAILURES:
-                            rewrite.stream_map.record(record, number)  # raises, naming it
-                            raise
-                        if mapped is None:
-                            self.filtered += 1
-                        else:
-                            records += 1
-                            append(rewrite.new_head + dumps(mapped) + b"}")
-                        continue
+        out: list[bytes] = []  # pieces, each newline-terminated
+        first, count = self.line, len(lines)
+        starts = [  # each run map, and which lines start as its runs do
+            (run_map, list(map(bytes.startswith, lines, repeat(run_map.head))))
+            for run_map in self._runs
+        ]
+        i = 0
+        while i < count:
+            found = next(((m, started) for m, started in starts if started[i]), None)
+            if found is None:
+                end = min((_index(started, True, i) for _, started in starts), default=count)
+                self._others(lines[i:end], first + i, out)
+            else:
+                end = _index(found[1], False, i)
+                self._run(found[0], lines[i:end], first + i, out)
+            i = end
+        self.line += count
+        return b"".join(out)
+
+    def _run(self, run_map: RunMap, run: list[bytes], before: int, out: list[bytes]) -> None:
+        """Map the compact RECORD lines ``run`` (after line ``before``) into ``out``."""
+        rewritten = run_map.rewrite(run)
+        if rewritten is None:
+            self._others(run, before, out)  # the exact path, naming a failure
+            return
+        data, kept = rewritten
+        self.records += kept
+        self.filtered += len(run) - kept
+        if data:
+            out.append(data)
+
+    def _others(self, lines: list[bytes], before: int, out: list[bytes]) -> None:
+        """Lines (after line ``before``) into ``out`` as ``_other`` makes them: in bulk when
+        none names a mapped stream, else one by one."""
+        joined = b"\n".join(lines)
+        if self._unmapped(lines, joined):
+            out += (joined, b"\n")
+            return
+        kept = []
+        for number, line in enumerate(lines, before + 1):
             other = self._other(line, number)
             if other:
-                append(other)
-        self.line += len(lines)
-        self.records += records
-        append(b"")
-        return b"\n".join(out)
+                kept.append(other)
+        if kept:
+            kept.append(b"")
+            out.append(b"\n".join(kept))
+
+    def _unmapped(self, lines: list[bytes], joined: bytes) -> bool:
+        """What ``_other`` does with each of ``lines`` (``joined`` by newlines), done for all
+        at once when none names a mapped stream, is empty or is a spaced RECORD; else False,
+        and nothing done."""
+        spaced = _RECORD_MARKERS[1] in joined
+        if spaced or b"" in lines or any(marker in joined for marker in self._markers):
+            return False
+        records = list(map(bytes.__contains__, lines, repeat(_RECORD_MARKERS[0])))
+        self.records += records.count(True)
+        if self.track_states and _STATE_MARKER in joined:
+            for line in compress(lines, map(not_, records)):
+                if _STATE_MARKER in line:
+                    self._state(line)
+        return True
 
     def _other(self, line: bytes, number: int) -> bytes:
         """Any line but a mapped stream's compact RECORD: as it came when it names no mapped
