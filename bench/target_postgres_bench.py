@@ -11,13 +11,15 @@ arm uses its own defaults but for the connection and the schema (ours and meltan
 Singer SDK's default, and without the metadata columns, like pipelinewise's output). The
 ``-upsert`` arms (ours and pipelinewise) load the stream into the table they filled with it
 just before (not measured), so every record updates its row by key; pipelinewise-upsert is
-compared with ours-upsert. One uncounted
+compared with ours-upsert, and so is ``before-upsert``, the same with another build of ours
+(``--before`` its executable, e.g. main's installed aside). One uncounted
 warm-up run per arm first writes the bytecode caches (this machine sets
 PYTHONDONTWRITEBYTECODE, unset for every arm alike).
 Start-up of ours is measured too: ``--about`` and an empty stream.
 
 Usage: .venv/bin/python bench/target_postgres_bench.py [--records 100000] [--rounds 7]
        [--peer-rounds 4] [--slow-rounds 2] [--startup-rounds 10] [--arms ...] [--check]
+       [--before PROGRAM]
 Needs `make setup` (ours linked into .connectors/bin) and Postgres (DATIVO_TEST_PG_DSN,
 default host=127.0.0.1 port=5432 user=postgres dbname=postgres); installs the peers into
 .connectors/pypi on first use. Progress goes to stderr, the Markdown result to stdout.
@@ -64,11 +66,12 @@ class BenchError(Exception):
 @dataclass(frozen=True)
 class Arm:
     name: str
-    spec: str | None  # PyPI requirement of a peer; None: ours
+    spec: str | None  # PyPI requirement of a peer; None: ours (or --before's build)
     schema: str
     config: dict[str, object]
     slow: bool = False  # fewer rounds (--slow-rounds)
     populated: bool = False  # measured loading the stream again into the table it filled
+    program: Path | None = None  # another build of ours (--before)
 
 
 @dataclass
@@ -97,7 +100,7 @@ def connection_settings() -> dict[str, object]:
     }
 
 
-def arms() -> list[Arm]:
+def arms(before: Path | None) -> list[Arm]:
     common = connection_settings()
     pipelinewise = {k: v for k, v in common.items() if k != "database"}
     pipelinewise["dbname"] = common["database"]  # pipelinewise's own key
@@ -140,6 +143,14 @@ def arms() -> list[Arm]:
             populated=True,
         ),
         Arm(
+            "before-upsert",
+            None,
+            "bench_tp_before_upsert",
+            {**common, "default_target_schema": "bench_tp_before_upsert"},
+            populated=True,
+            program=before,
+        ),
+        Arm(
             "meltanolabs",
             MELTANOLABS,
             "bench_tp_meltanolabs",
@@ -166,6 +177,8 @@ def ensure_data(records: int) -> Path:
 
 
 def executable(arm: Arm) -> Path:
+    if arm.program is not None:
+        return arm.program
     if arm.spec is None:
         if not OURS.exists():
             raise BenchError(f"{OURS} is missing: run `make setup`")
@@ -271,9 +284,16 @@ def main() -> int:
         default="ours,ours-batch-10k,ours-no-metadata,pipelinewise,meltanolabs,meltanolabs-copy",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="target-postgres executable of another build, for the arm before-upsert",
+    )
     args = parser.parse_args()
 
-    chosen = [arm for arm in arms() if arm.name in args.arms.split(",")]
+    chosen = [arm for arm in arms(args.before) if arm.name in args.arms.split(",")]
+    if any(arm.name == "before-upsert" for arm in chosen) and args.before is None:
+        raise BenchError("the arm before-upsert needs --before")
     stream = ensure_data(args.records)
     programs = {arm.name: executable(arm) for arm in chosen}
     results = {arm.name: Runs() for arm in chosen}

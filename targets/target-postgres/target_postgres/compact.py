@@ -113,6 +113,11 @@ class CompactRows:
         self._checks = checks
         self._metadata = metadata
 
+    def to_staging(self) -> None:
+        """Make rows for the stream's staging table from now on (see ``RowMaker``)."""
+        if self._metadata is not None:
+            self._metadata = _staged_metadata
+
     @classmethod
     def build(
         cls, spec: StreamSpec, column_types: dict[str, str], sequence: int, sync_started_at: int
@@ -177,6 +182,11 @@ class CompactRows:
         if self._metadata is not None:
             row[-1:] = self._metadata(message)
         return row
+
+
+def _staged_metadata(message: t.Any) -> tuple[t.Any, ...]:
+    """Those of the ``METADATA_COLUMNS`` a staging table holds, in their order."""
+    return (message.time_extracted, message.record.deleted_at, message.version)
 
 
 def _default(kind: t.Any) -> object:

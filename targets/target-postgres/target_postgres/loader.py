@@ -17,6 +17,7 @@ from contextlib import ExitStack, contextmanager
 
 import orjson
 import psycopg
+from psycopg import sql
 from psycopg.adapt import Dumper
 
 from dativo_connector_kit import (
@@ -42,6 +43,7 @@ Cursor = psycopg.Cursor[t.Any]
 
 _SESSION = ("SET TimeZone TO 'UTC'", "SET DateStyle TO 'ISO'")
 _AUTH_FAILURES = ("password authentication failed", "no password supplied")
+_MERGE_SINCE = 150000  # the server version with MERGE
 _COPY_CONTEXT = re.compile(r"COPY (.+?), line (\d+)(?:, column ([^:]+))?")
 
 
@@ -74,6 +76,7 @@ class Loader:
         self._copy_lines: list[int] = []  # input line of each row of the open COPY
         self._note_line = self._copy_lines.append
         self._sync_started_at = int(time.time() * 1000)
+        self._use_merge = connection.info.server_version >= _MERGE_SINCE
         for kind in (dict, list):
             connection.adapters.register_dumper(kind, _JsonDumper)
 
@@ -113,6 +116,7 @@ class Loader:
             raise LoadError(f"input line {number}: {spec.label}: {exc}") from None
         if stage.keyed and stage.may_conflict(row) and stage.direct:
             self._switch_to_staging(stage)
+            row = stage.rows.staged(row)
         self._write(number, stage, row)
 
     def _write(self, number: int, stage: Stage, row: list[t.Any]) -> None:
@@ -139,10 +143,12 @@ class Loader:
                 break
             rows.append(row)
         if stage.keyed and not stage.note_all(rows):
+            made_direct = stage.direct
             for offset, row in enumerate(rows):  # row by row, as ``stage`` does
                 if stage.may_conflict(row) and stage.direct:
                     self._switch_to_staging(stage)
-                self._write(number + offset, stage, row)
+                staged = made_direct and not stage.direct
+                self._write(number + offset, stage, stage.rows.staged(row) if staged else row)
             return len(rows)
         self._copy_lines.extend(range(number, number + len(rows)))
         write_row, offset = self._write_row, 0
@@ -246,6 +252,7 @@ class Loader:
     def _create_staging(self, stage: Stage) -> None:
         stage.staging = f"dativo_stage_{self._staging_tables}"
         self._staging_tables += 1
+        stage.rows.to_staging()
         with self._connection.cursor() as cursor:
             cursor.execute(statements.create_staging(stage.staging, stage.spec, stage.table))
 
@@ -281,17 +288,25 @@ class Loader:
 
     def _merge(self, cursor: Cursor, stage: Stage) -> None:
         """Merge a staging table into its table; without DISTINCT ON when no key came twice,
-        which falls back to it if keys differing in JSON are equal in SQL ("1" and 1)."""
-        assert stage.staging is not None
-        merge = statements.merge(stage.staging, stage.spec, stage.table, dedupe=stage.duplicates)
+        which falls back to it if keys differing in JSON are equal in SQL ("1" and 1): a row
+        then updated twice, or a key inserted twice."""
+        staging = stage.staging
+        assert staging is not None and self._batch_started is not None
+        batch = statements.batch_metadata(self._batch_started, self._sync_started_at)
+
+        def merge(dedupe: bool) -> sql.Composed:
+            return statements.merge(
+                staging, stage.spec, stage.table, batch, dedupe=dedupe, use_merge=self._use_merge
+            )
+
         if stage.duplicates:
-            cursor.execute(merge)
+            cursor.execute(merge(dedupe=True))
             return
         try:
             with self._connection.transaction():  # a savepoint
-                cursor.execute(merge)
-        except psycopg.errors.CardinalityViolation:
-            cursor.execute(statements.merge(stage.staging, stage.spec, stage.table, dedupe=True))
+                cursor.execute(merge(dedupe=False))
+        except (psycopg.errors.CardinalityViolation, psycopg.errors.UniqueViolation):
+            cursor.execute(merge(dedupe=True))
 
     def _activate(self, cursor: Cursor, spec: StreamSpec, version: int) -> None:
         location = (spec.schema_name, spec.table)

@@ -141,7 +141,9 @@ class RowMaker:
         batch's rows: ``sequence`` and ``sync_started_at`` (milliseconds since the epoch); the
         received and batched times are written ``now``, which Postgres reads as the start of
         the batch's transaction (as the Singer SDK's ``_sdc_batched_at`` is the batch's start),
-        at the cost of a NULL, where a full timestamp per row takes a fifth of its work."""
+        at the cost of a NULL, where a full timestamp per row takes a fifth of its work.
+        Rows bound for a staging table (``to_staging``) leave these four out: the merge writes
+        them (see ``statements``)."""
         if spec.with_metadata:
             assert tuple(spec.columns) == (*spec.record_columns, *METADATA_COLUMNS)
         self._names = spec.record_columns
@@ -160,7 +162,20 @@ class RowMaker:
         self._with_metadata = spec.with_metadata
         self._sequence = sequence
         self._sync_started_at = sync_started_at
+        self._staged = False
+        staged = set(spec.staged_columns)
+        self._staged_positions = [i for i, name in enumerate(spec.columns) if name in staged]
         self.compact = CompactRows.build(spec, column_types, sequence, sync_started_at)
+
+    def to_staging(self) -> None:
+        """Make rows for the stream's staging table from now on."""
+        self._staged = True
+        if self.compact is not None:
+            self.compact.to_staging()
+
+    def staged(self, row: list[t.Any]) -> list[t.Any]:
+        """A row made for the table (before ``to_staging``), as the staging table takes it."""
+        return [row[index] for index in self._staged_positions]
 
     def row(self, record: dict[str, t.Any], message: dict[str, t.Any]) -> list[t.Any]:
         """The COPY row of one RECORD message."""
@@ -174,7 +189,13 @@ class RowMaker:
                     row[index] = convert(value)
                 except (ValueLoadError, TypeError, psycopg.Error) as exc:
                     raise ValueLoadError(f"field {self._names[index]!r}: {exc}") from None
-        if self._with_metadata:  # in METADATA_COLUMNS order
+        if self._with_metadata and self._staged:  # those of METADATA_COLUMNS staged
+            row += (
+                message.get("time_extracted"),
+                record.get(DELETED_AT_COLUMN),
+                message.get("version"),
+            )
+        elif self._with_metadata:  # in METADATA_COLUMNS order
             row += (
                 message.get("time_extracted"),
                 "now",

@@ -118,7 +118,7 @@ class Stage:
                 self.table.name,
             )
         assert self.staging is not None
-        return sql.Identifier(self.staging), staging_columns(self.spec), self.staging
+        return sql.Identifier(self.staging), list(staging_columns(self.spec).values()), self.staging
 
     def column_name(self, copied: str) -> str:
         """The stream's column behind a column name in a COPY error."""

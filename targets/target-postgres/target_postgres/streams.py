@@ -29,6 +29,11 @@ METADATA_COLUMNS: dict[str, str] = {
     "_sdc_table_version": BIGINT,
     "_sdc_sync_started_at": BIGINT,
 }
+# The metadata columns whose value is the same for every row of a batch: rows bound for a
+# staging table leave them out, and the merge writes them (see ``statements``).
+BATCH_METADATA = frozenset(
+    ("_sdc_received_at", "_sdc_batched_at", "_sdc_sequence", "_sdc_sync_started_at")
+)
 VERSION_COLUMN = "_sdc_table_version"
 DELETED_AT_COLUMN = "_sdc_deleted_at"
 
@@ -52,6 +57,13 @@ class StreamSpec:
     required: tuple[str, ...] = ()  # the schema's "required" properties
     not_null: frozenset[str] = frozenset()  # required properties whose type excludes null
     decimals: DecimalReader[Decimal] | None = field(default=None, compare=False)
+
+    @property
+    def staged_columns(self) -> tuple[str, ...]:
+        """The columns a staging table holds, in table order: all but ``BATCH_METADATA``."""
+        if not self.with_metadata:
+            return tuple(self.columns)
+        return tuple(name for name in self.columns if name not in BATCH_METADATA)
 
     @property
     def label(self) -> str:

@@ -116,6 +116,43 @@ def test_within_and_across_batches_the_last_record_of_a_key_wins(pg):
     ]
 
 
+def test_keys_equal_in_sql_but_not_in_json_keep_the_last_record(pg):
+    schema = pg.schema_message(
+        "codes", {"id": {"type": ["integer", "string"]}, "name": {"type": "string"}}
+    )
+    pg.load(pg.singer(schema, pg.record("codes", id="other", name="x")))  # staged from now on
+    new_twice = [pg.record("codes", id=1, name="a"), pg.record("codes", id="1", name="b")]
+    pg.load(pg.singer(schema, *new_twice))  # a new key inserted twice
+    assert pg.query("SELECT id, name FROM {schema}.codes WHERE id = '1'") == [("1", "b")]
+    known_twice = [pg.record("codes", id="1", name="c"), pg.record("codes", id=1, name="d")]
+    pg.load(pg.singer(schema, *known_twice))  # a row updated twice
+    assert pg.query("SELECT id, name FROM {schema}.codes ORDER BY id") == [
+        ("1", "d"),
+        ("other", "x"),
+    ]
+
+
+def test_rows_copied_straight_and_merged_share_their_batch_metadata(pg):
+    schema = pg.schema_message("users", {"id": {"type": "integer"}})
+    first = pg.record("users", id=1)
+    again = pg.record("users", id=1)  # a repeated key: merged from the staging table
+    again.update(time_extracted="2024-01-02T03:04:05Z", version=7)
+    batch = (
+        "count(DISTINCT (_sdc_received_at, _sdc_batched_at, _sdc_sequence, "
+        "_sdc_sync_started_at)), bool_and(_sdc_received_at = _sdc_batched_at)"
+    )
+    pg.load(pg.singer(schema, first, pg.record("users", id=2), again))
+    assert pg.query(f"SELECT {batch} FROM {{schema}}.users") == [(1, True)]
+    assert pg.query(
+        "SELECT _sdc_extracted_at, _sdc_table_version FROM {schema}.users WHERE id = 1"
+    ) == [(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC), 7)]
+    (before,) = pg.query("SELECT _sdc_batched_at, _sdc_sync_started_at FROM {schema}.users")[:1]
+    pg.load(pg.singer(schema, first, pg.record("users", id=2)))  # into the populated table
+    assert pg.query(f"SELECT {batch} FROM {{schema}}.users") == [(1, True)]
+    (after,) = pg.query("SELECT _sdc_batched_at, _sdc_sync_started_at FROM {schema}.users")[:1]
+    assert after[0] > before[0] and after[1] > before[1]
+
+
 def test_load_method_overwrite_replaces_each_table_once_per_run(pg):
     schema = pg.schema_message("users", {"id": {"type": "integer"}})
     pg.load(pg.singer(schema, *(pg.record("users", id=i) for i in (1, 2, 3))))
