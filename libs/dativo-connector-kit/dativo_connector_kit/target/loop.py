@@ -10,7 +10,8 @@ value is written on ``out`` only after the commit that covers every record befor
 Runs: compact RECORD lines, ``{"type":"RECORD","stream":<name>,"record":{...}}`` as most taps
 write them, of a stream whose target ``takes_runs`` are not decoded here: the record's bytes
 are cut out of each line and gathered, for consecutive lines of one stream, into a run handed
-to ``take_run`` before any other line is handled and before each commit. The target checks
+to ``take_run`` before any other line is handled, before each commit and once its records hold
+the target's ``run_bytes``. The target checks
 and stores the run in one go (its bytes as received, or parsed in bulk), or refuses it; a
 refused run is read again line by line, as any other line is, so a bad record fails at its
 line with the same error as without runs, after the records before it were taken.
@@ -49,7 +50,7 @@ _RECORD_KEY = b',"record":{'
 _COMPACT_END = b"}}\n"
 _NAME_AT = len(_COMPACT_START)
 _RECORD_SKIP = len(_RECORD_KEY) - 1  # the record starts at its "{"
-RUN_BYTES = 4 << 20  # a run is handed over once its records hold this many bytes
+RUN_BYTES = 4 << 20  # the default Target.run_bytes
 _NO_RUN = b"\n\n"  # no line starts so: only its last byte can be a newline
 
 
@@ -82,6 +83,8 @@ class Target(t.Generic[S]):
     """The loop; subclasses implement the hooks (see the module docstring)."""
 
     program: t.ClassVar[str] = "target"
+    run_bytes: t.ClassVar[int] = RUN_BYTES
+    """A run is handed to ``take_run`` once its records hold this many bytes."""
 
     def __init__(
         self, policy: BatchPolicy, out: t.BinaryIO | None = None, err: t.TextIO | None = None
@@ -249,15 +252,15 @@ class Target(t.Generic[S]):
 
     def _count_run(self) -> int:
         """Count the open run's new records (into the batch's records and bytes), apply the
-        batch policy if due, hand the run over once it holds ``RUN_BYTES``; return the run's
+        batch policy if due, hand the run over once it holds ``run_bytes``; return the run's
         length at which to come back: the next policy check, or sooner if records of the
         size just seen would fill the run before."""
         added, added_bytes = self._count_run_records()
         if self._records >= self._next_check:
             self._apply_policy()
-        if self._run_size >= RUN_BYTES:
+        if self._run_size >= self.run_bytes:
             self._flush_run()
-        room = (RUN_BYTES - self._run_size) * added // max(1, added_bytes) + 1
+        room = (self.run_bytes - self._run_size) * added // max(1, added_bytes) + 1
         return len(self._run) + min(self._next_check - self._records, room)
 
     def _count_run_records(self) -> tuple[int, int]:
