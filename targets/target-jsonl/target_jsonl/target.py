@@ -120,18 +120,20 @@ class Target(KitTarget[Stream]):
             else _checked_objects(keys, check, records)
         ):
             return False
-        lines, pending, start = b"\n".join(records), stream.pending, 0
-        while True:  # as write_record does: hand over after the line that fills the room
-            cut = lines.find(b"\n", start + max(0, stream.room - len(pending) - 1))
-            if cut < 0:
-                pending += lines[start:] if start else lines
-                pending += b"\n"
-                if len(pending) >= stream.room:
+        lines = b"\n".join([*records, b""])  # each record with its newline
+        view, start, end = memoryview(lines), 0, len(lines)
+        while start < end:  # as write_record does: hand over after the line that fills the room
+            pending = stream.pending
+            fill = start + stream.room - len(pending) - 1  # the byte that fills the room
+            stop = lines.find(b"\n", fill) + 1 if fill < end else end
+            if pending:
+                pending += view[start:stop]
+                if fill < end:
                     self._hand_over(stream)
-                return True
-            pending += lines[start : cut + 1]
-            self._hand_over(stream)
-            start = cut + 1
+            else:  # the same lines, written without being copied into ``pending`` first
+                self._write_lines(stream, view[start:stop])
+            start = stop
+        return True
 
     def commit_batch(self) -> None:
         """Hand every pending line to the destination and publish its files."""
@@ -146,8 +148,13 @@ class Target(KitTarget[Stream]):
 
     def _hand_over(self, stream: Stream) -> None:
         """Write the stream's pending lines to its file."""
-        stream.room = min(self._chunk_bytes, self._destination.write(stream.name, stream.pending))
+        self._write_lines(stream, stream.pending)
         stream.pending.clear()
+
+    def _write_lines(self, stream: Stream, lines: bytes | bytearray | memoryview) -> None:
+        """Write whole lines to the stream's file; its room is what the file or a chunk
+        takes next."""
+        stream.room = min(self._chunk_bytes, self._destination.write(stream.name, lines))
 
     def _fresh_room(self) -> int:
         return min(self._chunk_bytes, self._destination.file_bytes)

@@ -44,6 +44,23 @@ def test_rotation_by_size_cuts_runs_at_the_same_lines(jsonl):
     assert len(jsonl.published("users")) > 3
 
 
+def test_rotation_by_size_cuts_alike_when_runs_follow_records_read_one_by_one(jsonl):
+    records = [jsonl.record(id_=n, name="x" * (n % 50)) for n in range(1, 1001)]
+    mixed = jsonl.encode(jsonl.schema())
+    for start in range(0, 1000, 250):  # spaced lines (read one by one), then a run's worth
+        mixed += jsonl.encode(*records[start : start + 50])
+        mixed += jsonl.compact(*records[start + 50 : start + 250])
+    result = jsonl.run(jsonl.encode(jsonl.schema(), *records), max_file_size_mb=0.01)
+    assert result.returncode == 0, result.stderr
+    files = [path.read_bytes() for path in jsonl.published()]
+    for path in jsonl.published():
+        path.unlink()
+    result = jsonl.run(mixed, max_file_size_mb=0.01)
+    assert result.returncode == 0, result.stderr
+    assert [path.read_bytes() for path in jsonl.published()] == files
+    assert len(files) > 3
+
+
 @pytest.mark.parametrize("keys", [("id",), ("id", "name"), ()])
 def test_runs_of_any_number_of_key_properties_are_written(jsonl, keys: tuple[str, ...]):
     records = [jsonl.record(id_=n, name=f"n{n}") for n in range(1, 301)]
