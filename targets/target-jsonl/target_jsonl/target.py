@@ -4,7 +4,6 @@ published by the ``Destination`` at each commit."""
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass, field
 from itertools import chain
 from operator import itemgetter
 
@@ -34,18 +33,29 @@ PENDING_BUDGET_BYTES = 16 << 20
 RUN_BYTES = 256 << 10
 
 
-@dataclass(slots=True)
 class Stream:
     """A stream: what its latest SCHEMA said, and its encoded lines not yet handed to the
     destination: once they reach ``room`` bytes (a chunk, or what the stream's file takes
-    before it is full), they are written in one call."""
+    before it is full), they are written in one call. (A plain class, not a dataclass: quick
+    to define at start-up, which is part of every run.)"""
 
-    name: str
-    key_properties: tuple[str, ...]
-    check: Check | None
-    room: int
-    pending: bytearray = field(default_factory=bytearray)
-    decimals: DecimalReader[orjson.Fragment] | None = None  # written with the digits received
+    __slots__ = ("check", "decimals", "key_properties", "name", "pending", "room")
+
+    def __init__(
+        self,
+        name: str,
+        key_properties: tuple[str, ...],
+        check: Check | None,
+        room: int,
+        decimals: DecimalReader[orjson.Fragment] | None,
+    ) -> None:
+        """A stream with nothing pending; ``decimals`` written with the digits received."""
+        self.name = name
+        self.key_properties = key_properties
+        self.check = check
+        self.room = room
+        self.pending = bytearray()
+        self.decimals = decimals
 
 
 class Target(KitTarget[Stream]):
@@ -90,7 +100,7 @@ class Target(KitTarget[Stream]):
         self._chunk_bytes = max(MIN_CHUNK_BYTES, min(CHUNK_BYTES, share))
         for each in self.streams.values():
             each.room = min(each.room, self._chunk_bytes)
-        return Stream(name, schema.key_properties, check, self._fresh_room(), decimals=decimals)
+        return Stream(name, schema.key_properties, check, self._fresh_room(), decimals)
 
     def write_record(self, number: int, stream: Stream, message: Message, line: bytes) -> None:
         """Check and stamp a record, encode it into its stream's pending chunk."""

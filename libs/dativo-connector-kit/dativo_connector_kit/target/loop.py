@@ -30,7 +30,6 @@ import gc
 import sys
 import time
 import typing as t
-from dataclasses import dataclass
 
 import orjson
 
@@ -69,9 +68,9 @@ class Stream(t.Protocol):
 S = t.TypeVar("S", bound=Stream)
 
 
-@dataclass(frozen=True, slots=True)
-class Schema:
-    """A SCHEMA message whose shape the loop checked."""
+class Schema(t.NamedTuple):
+    """A SCHEMA message whose shape the loop checked (a named tuple, not a dataclass: made
+    in a tenth of the time at import, and start-up is part of every run)."""
 
     stream: str
     schema: dict[str, t.Any]
