@@ -225,23 +225,25 @@ class Target(t.Generic[S]):
     def _read(self, lines: Iterable[bytes]) -> None:
         on_line, runs, run = self._on_line, self._runs, self._run
         run_start = _NO_RUN  # how the open run's lines start, up to the record's "{"
+        start_size, end_size = len(run_start), -len(_COMPACT_END)
         end = skip = 0  # where the name ends and the record starts in them
         due = 0  # the run's length at which its records are counted and the policy applied
         for number, line in enumerate(lines, 1):
-            if line.startswith(run_start) and line.endswith(_COMPACT_END):
+            # slices compared: quicker than startswith and endswith (they parse arguments)
+            if line[:start_size] == run_start and line[end_size:] == _COMPACT_END:
                 run.append(line[skip:-2])
                 if len(run) >= due:
                     due = self._count_run()
                 continue
             if self._run_stream is not None:
                 self._end_run()
-                run_start = _NO_RUN
+                run_start, start_size = _NO_RUN, len(_NO_RUN)
             if line.startswith(_COMPACT_START) and line.endswith(_COMPACT_END):
                 end = line.find(_RECORD_KEY, _NAME_AT)
                 stream = runs.get(line[_NAME_AT:end])
                 if stream is not None:  # the stream takes runs: one starts here
                     skip = end + _RECORD_SKIP
-                    run_start = line[: skip + 1]
+                    run_start, start_size = line[: skip + 1], skip + 1
                     self._run_stream, self._run_first = stream, number
                     self._run_framing = skip + 2
                     run.append(line[skip:-2])
