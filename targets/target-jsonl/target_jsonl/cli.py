@@ -32,12 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
 
-def command() -> t.NoReturn:
-    """The ``target-jsonl`` console script: ``main``, then exit without the interpreter's
-    teardown (errors and ``--help`` exit through ``SystemExit`` as usual)."""
-    target_cli.exit_at_once(main())
-
-
 def _run(settings: Settings, lines: t.BinaryIO) -> str:
     try:
         with closing(
