@@ -227,13 +227,13 @@ class Target(t.Generic[S]):
         run_start = _NO_RUN  # how the open run's lines start, up to the record's "{"
         start_size, end_size = len(run_start), -len(_COMPACT_END)
         end = skip = 0  # where the name ends and the record starts in them
-        due = 0  # the run's length at which its records are counted and the policy applied
+        due = 0  # the input line at which the run's records are counted, the policy applied
         for number, line in enumerate(lines, 1):
             # slices compared: quicker than startswith and endswith (they parse arguments)
             if line[:start_size] == run_start and line[end_size:] == _COMPACT_END:
                 run.append(line[skip:-2])
-                if len(run) >= due:
-                    due = self._count_run()
+                if number >= due:
+                    due = number + self._count_run() - len(run)
                 continue
             if self._run_stream is not None:
                 self._end_run()
@@ -247,7 +247,7 @@ class Target(t.Generic[S]):
                     self._run_stream, self._run_first = stream, number
                     self._run_framing = skip + 2
                     run.append(line[skip:-2])
-                    due = self._count_run()
+                    due = number + self._count_run() - len(run)
                     continue
             on_line(number, line)
 
