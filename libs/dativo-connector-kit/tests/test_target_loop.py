@@ -225,3 +225,14 @@ def test_a_long_run_is_handed_over_in_pieces() -> None:
     assert target.log == [("commit", list(range(1, 201)))]
     assert len(target.runs) > 1
     assert max(target.runs) <= RUN_BYTES + 100_100
+
+
+def test_a_target_sets_the_size_at_which_runs_are_handed_over() -> None:
+    class SmallRuns(RunTarget):
+        run_bytes = 1000
+
+    target = SmallRuns(BatchPolicy())
+    target.consume(compact(SCHEMA, *(record(n, "x" * 90) for n in range(1, 101))))
+    assert target.log == [("commit", list(range(1, 101)))]
+    assert len(target.runs) >= 10
+    assert max(target.runs) <= 1000 + 110

@@ -1,5 +1,5 @@
 """Run the target as ``python -m target_jsonl``."""
 
-from target_jsonl.cli import main
+from target_jsonl.command import command
 
-raise SystemExit(main())
+command()

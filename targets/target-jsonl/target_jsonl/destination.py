@@ -45,7 +45,7 @@ class Destination:
         """How many bytes of lines a new file takes before it is full (published)."""
         return self._max_bytes
 
-    def write(self, stream: str, lines: bytes | bytearray) -> int:
+    def write(self, stream: str, lines: bytes | bytearray | memoryview) -> int:
         """Append whole lines to the stream's open file, and publish the file once it reached
         ``max_file_bytes``. Return how many more bytes the stream's file takes before that."""
         part = self._parts.get(stream)

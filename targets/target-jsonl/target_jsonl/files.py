@@ -33,7 +33,7 @@ class PartFile:
             )
         self.size = 0
 
-    def write(self, lines: bytes | bytearray) -> None:
+    def write(self, lines: bytes | bytearray | memoryview) -> None:
         """Add whole encoded lines (a chunk of them: each call is one write, or one
         compression call for gzip)."""
         self._sink.write(lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
 from dativo_connector_kit.settings import fail_if_invalid, problems, read_config, with_defaults
@@ -55,9 +54,8 @@ SCHEMA = settings_schema(
 )
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Validated, read-only configuration."""
+class Settings(t.NamedTuple):
+    """Validated, read-only configuration (a named tuple: quick to define at start-up)."""
 
     destination_path: Path
     compression: str

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import typing as t
 
+import pytest
+
 RAW = (
     b'{"id":1,"amount":1.10,"big":12345678901234567890.1234567890,"e":1E+2,"s":"\\u00e9\xc3\xa9"}',
     b'{ "id" : 2 , "amount":-0.0,"nested":{"z":[1.50,{"a":null}]},"s":"tab\\tquote\\""}',
@@ -40,6 +42,52 @@ def test_rotation_by_size_cuts_runs_at_the_same_lines(jsonl):
     result = run_both_ways(jsonl, messages, max_file_size_mb=0.01, batch_size_rows=700)
     assert result.returncode == 0, result.stderr
     assert len(jsonl.published("users")) > 3
+
+
+def test_rotation_by_size_cuts_alike_when_runs_follow_records_read_one_by_one(jsonl):
+    records = [jsonl.record(id_=n, name="x" * (n % 50)) for n in range(1, 1001)]
+    mixed = jsonl.encode(jsonl.schema())
+    for start in range(0, 1000, 250):  # spaced lines (read one by one), then a run's worth
+        mixed += jsonl.encode(*records[start : start + 50])
+        mixed += jsonl.compact(*records[start + 50 : start + 250])
+    result = jsonl.run(jsonl.encode(jsonl.schema(), *records), max_file_size_mb=0.01)
+    assert result.returncode == 0, result.stderr
+    files = [path.read_bytes() for path in jsonl.published()]
+    for path in jsonl.published():
+        path.unlink()
+    result = jsonl.run(mixed, max_file_size_mb=0.01)
+    assert result.returncode == 0, result.stderr
+    assert [path.read_bytes() for path in jsonl.published()] == files
+    assert len(files) > 3
+
+
+@pytest.mark.parametrize("keys", [("id",), ("id", "name"), ()])
+def test_runs_of_any_number_of_key_properties_are_written(jsonl, keys: tuple[str, ...]):
+    records = [jsonl.record(id_=n, name=f"n{n}") for n in range(1, 301)]
+    result = run_both_ways(jsonl, [jsonl.schema(keys=keys), *records])
+    assert result.returncode == 0, result.stderr
+    assert len(jsonl.rows("users")) == 300
+
+
+@pytest.mark.parametrize(
+    ("keys", "bad", "problem"),
+    [
+        (("id",), {"name": "x"}, "lacks key property 'id'"),
+        (("id",), {"id": None}, "lacks key property 'id'"),
+        (("id", "name"), {"id": 4, "name": None}, "lacks key property 'name'"),
+        (("id", "name"), {"id": 4}, "lacks key property 'name'"),
+        (("id",), [4], 'has no "record" object'),
+        ((), "4", 'has no "record" object'),
+    ],
+)
+def test_a_bad_record_fails_in_a_run_as_record_by_record(
+    jsonl, keys: tuple[str, ...], bad: t.Any, problem: str
+):
+    records = [jsonl.record(id_=n, name=f"n{n}") for n in range(1, 7)]
+    records[3]["record"] = bad
+    result = run_both_ways(jsonl, [jsonl.schema(keys=keys), *records])
+    jsonl.assert_failed(result, 1, f"input line 5: RECORD for stream 'users' {problem}")
+    assert len(jsonl.rows("users")) == 3
 
 
 def test_validation_fails_in_a_long_run_as_record_by_record(jsonl):

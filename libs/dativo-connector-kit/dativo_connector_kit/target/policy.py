@@ -11,7 +11,6 @@ that covers every record before it; a STATE with no record pending is echoed at 
 from __future__ import annotations
 
 import typing as t
-from dataclasses import dataclass
 
 AGE_CHECK_EVERY = 1000  # records between two checks of the batch's age
 
@@ -41,9 +40,9 @@ SETTINGS: dict[str, dict[str, t.Any]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class BatchPolicy:
-    """The limits of a batch (see the module docstring)."""
+class BatchPolicy(t.NamedTuple):
+    """The limits of a batch (see the module docstring); a named tuple, quick to define at
+    start-up."""
 
     max_records: int = SETTINGS["batch_size_rows"]["default"]
     max_bytes: int = SETTINGS["batch_size_bytes"]["default"]
