@@ -114,7 +114,7 @@ class Target(KitTarget[Stream]):
         pending = stream.pending
         pending += orjson.dumps(record, option=_LINE)
         if len(pending) >= stream.room:
-            self._hand_over(stream)
+            self._write_pending(stream)
 
     def takes_runs(self, stream: Stream) -> bool:
         """Runs of compact records are written as received, unless metadata is added."""
@@ -139,7 +139,7 @@ class Target(KitTarget[Stream]):
             if pending:
                 pending += view[start:stop]
                 if fill < end:
-                    self._hand_over(stream)
+                    self._write_pending(stream)
             else:  # the same lines, written without being copied into ``pending`` first
                 self._write_lines(stream, view[start:stop])
             start = stop
@@ -156,7 +156,7 @@ class Target(KitTarget[Stream]):
         if self._stamper is not None:
             self._stamper.new_batch()
 
-    def _hand_over(self, stream: Stream) -> None:
+    def _write_pending(self, stream: Stream) -> None:
         """Write the stream's pending lines to its file."""
         self._write_lines(stream, stream.pending)
         stream.pending.clear()
