@@ -137,11 +137,7 @@ class Loader:
         compact = stage.rows.compact
         if compact is None:
             return 0
-        make, rows = compact.row, []
-        for line in lines:
-            if (row := make(line)) is None:
-                break
-            rows.append(row)
+        rows = compact.rows(lines)
         if stage.keyed and not stage.note_all(rows):
             made_direct = stage.direct
             for offset, row in enumerate(rows):  # row by row, as ``stage`` does
