@@ -1,5 +1,5 @@
 """Run the target as ``python -m target_iceberg``."""
 
-from target_iceberg.cli import main
+from target_iceberg.command import command
 
-raise SystemExit(main())
+command()

@@ -1,5 +1,5 @@
 """Run the target as ``python -m target_parquet``."""
 
-from target_parquet.cli import main
+from target_parquet.command import command
 
-raise SystemExit(main())
+command()

@@ -1,5 +1,5 @@
 """Run the target as ``python -m target_postgres``."""
 
-from target_postgres.cli import main
+from target_postgres.command import command
 
-raise SystemExit(main())
+command()
