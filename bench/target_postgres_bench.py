@@ -12,7 +12,8 @@ Singer SDK's default, and without the metadata columns, like pipelinewise's outp
 ``-upsert`` arms (ours and pipelinewise) load the stream into the table they filled with it
 just before (not measured), so every record updates its row by key; pipelinewise-upsert is
 compared with ours-upsert, and so is ``before-upsert``, the same with another build of ours
-(``--before`` its executable, e.g. main's installed aside). One uncounted
+(``--before`` its executable, e.g. main's installed aside); ``ours-no-metadata-upsert`` is
+ours-upsert without the metadata columns, the same output as pipelinewise's. One uncounted
 warm-up run per arm first writes the bytecode caches (this machine sets
 PYTHONDONTWRITEBYTECODE, unset for every arm alike).
 Start-up of ours is measured too: ``--about`` and an empty stream.
@@ -133,6 +134,17 @@ def arms(before: Path | None) -> list[Arm]:
             None,
             "bench_tp_ours_upsert",
             {**common, "default_target_schema": "bench_tp_ours_upsert"},
+            populated=True,
+        ),
+        Arm(
+            "ours-no-metadata-upsert",
+            None,
+            "bench_tp_ours_nometa_upsert",
+            {
+                **common,
+                "default_target_schema": "bench_tp_ours_nometa_upsert",
+                "add_record_metadata": False,
+            },
             populated=True,
         ),
         Arm(
@@ -377,7 +389,11 @@ def render(
             met = ratio >= wanted
             verdict = f"- vs {name}: {ratio:.1f}x, target >= {wanted:.0f}x: "
             verdict += "met" if met else "MISSED"
-            for variant in ("ours-batch-10k", "ours-no-metadata"):
+            upsert = name.endswith("-upsert")
+            variants = (
+                ("ours-no-metadata-upsert",) if upsert else ("ours-batch-10k", "ours-no-metadata")
+            )
+            for variant in variants:
                 if other := results.get(variant):
                     verdict += f"; {variant}: {runs.median / other.median:.1f}x"
             verdicts.append(verdict)
