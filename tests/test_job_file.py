@@ -60,6 +60,18 @@ def test_unknown_nested_key_has_path(tmp_path: Path) -> None:
     assert "source.confg: unknown key" in message
 
 
+def test_unknown_key_hint_looks_where_the_key_stands_first(tmp_path: Path) -> None:
+    message = problems_of(tmp_path, VALID.replace("config: {records: 1}", "confg: {}"))
+    assert "source.confg: unknown key (did you mean 'config'?)" in message
+
+
+def test_key_of_another_section_is_told_where_it_goes(tmp_path: Path) -> None:
+    text = VALID.replace("  config: {}\n", "  config: {}\n  timeout: 30\n  retries: 2\n")
+    message = problems_of(tmp_path, text)
+    assert "target.timeout: unknown key ('timeout' goes at the top level)" in message
+    assert "target.retries: unknown key (did you mean 'retry', at the top level?)" in message
+
+
 def test_missing_field(tmp_path: Path) -> None:
     message = problems_of(tmp_path, VALID.replace("name: orders\n", ""))
     assert "name: required key is missing" in message
