@@ -161,6 +161,7 @@ class PostgresStateStore(SqlStateStore):
     """The shared backend, selected by ``DATIVO_STATE_URL=postgresql://...``."""
 
     P = "%s"
+    driver_error = psycopg.Error
 
     def __init__(self, url: str, lease_seconds: float | None = None) -> None:
         self.url = url
@@ -224,13 +225,6 @@ class PostgresStateStore(SqlStateStore):
             try:
                 with self._db.transaction():
                     yield self._db
-            except psycopg.Error as exc:
-                raise StateStoreError(f"state store {self.where}: {exc}") from exc
-
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._mutex:
-            try:
-                return self._db.execute(sql, params).fetchall()
             except psycopg.Error as exc:
                 raise StateStoreError(f"state store {self.where}: {exc}") from exc
 

@@ -3,6 +3,7 @@ run history, written once with the backend's parameter placeholder."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import fields
@@ -10,6 +11,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from dativo_ingest.exceptions import StateStoreError
 from dativo_ingest.state.store import RunRecord, StoredState, utc_now
 
 RUN_COLUMNS = [f.name for f in fields(RunRecord)]
@@ -19,13 +21,22 @@ _FENCED = ("state_id", "run_id", "token", "holder_run_id", "holder_token", "refu
 
 
 class SqlStateStore:
-    """The shared half of a SQL backend; a subclass gives ``_query``, ``_transaction`` and
-    ``P``, its parameter placeholder (``?`` or ``%s``)."""
+    """The shared half of a SQL backend; a subclass opens ``_db`` (its driver's connection,
+    used under ``_mutex``), names the store in ``where``, and gives ``_transaction``, ``P``,
+    its parameter placeholder (``?`` or ``%s``), and ``driver_error``, its driver's error."""
 
     P: ClassVar[str]
+    driver_error: ClassVar[type[Exception]]
+    where: str
+    _db: Any
+    _mutex: threading.Lock
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        with self._mutex:
+            try:
+                return self._db.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+            except self.driver_error as exc:
+                raise StateStoreError(f"state store {self.where}: {exc}") from exc
 
     def _transaction(self) -> AbstractContextManager[Any]:
         raise NotImplementedError

@@ -94,9 +94,11 @@ class SQLiteStateStore(SqlStateStore):
     """The default backend, at ``$DATIVO_HOME/dativo.db``. Safe to share between threads."""
 
     P = "?"
+    driver_error = sqlite3.Error
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.where = str(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             if not path.exists():  # it holds states and connector-updated configs: owner only
@@ -140,14 +142,7 @@ class SQLiteStateStore(SqlStateStore):
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise StateStoreError(f"state store {self.path}: {exc}") from exc
-
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._mutex:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
-                raise StateStoreError(f"state store {self.path}: {exc}") from exc
+                raise StateStoreError(f"state store {self.where}: {exc}") from exc
 
     # states
 
