@@ -291,14 +291,7 @@ def _int(value: Any, loc: Loc) -> int:
             "Input should be a valid integer, got a number with a fractional part",
         )
     if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            raise _error(
-                "int_parsing",
-                loc,
-                "Input should be a valid integer, unable to parse string as an integer",
-            ) from None
+        return _parsed(int, value, loc, "int_parsing", "a valid integer", "an integer")
     raise _error("int_type", loc, "Input should be a valid integer")
 
 
@@ -306,15 +299,18 @@ def _float(value: Any, loc: Loc) -> float:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            raise _error(
-                "float_parsing",
-                loc,
-                "Input should be a valid number, unable to parse string as a number",
-            ) from None
+        return _parsed(float, value, loc, "float_parsing", "a valid number", "a number")
     raise _error("float_type", loc, "Input should be a valid number")
+
+
+def _parsed(parse: Callable[[str], T], text: str, loc: Loc, kind: str, valid: str, as_: str) -> T:
+    """``text`` (spaces around it ignored) parsed, or pydantic's error for a string that is
+    not ``valid``."""
+    try:
+        return parse(text.strip())
+    except ValueError:
+        message = f"Input should be {valid}, unable to parse string as {as_}"
+        raise _error(kind, loc, message) from None
 
 
 def _bool(value: Any, loc: Loc) -> bool:
