@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Sequence
 from types import ModuleType
 
+from dativo_connector_kit.console import exit_at_once
 from dativo_ingest import __version__
 from dativo_ingest.exceptions import DativoError
 from dativo_ingest.logs import configure_logging, get_logger
@@ -127,9 +128,7 @@ def entry() -> None:
     code, skip_teardown = _main(None)
     if skip_teardown:
         logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        exit_at_once(code)
     sys.exit(code)
 
 
