@@ -6,8 +6,11 @@ import datetime as dt
 import gzip
 import json
 import subprocess
+import threading
+import time
 from decimal import Decimal
 
+import psycopg
 import pytest
 
 pytestmark = pytest.mark.usefixtures("both_encodings")  # spaced and compact lines
@@ -269,3 +272,36 @@ def test_batch_messages_load_their_jsonl_files(pg):
         (2, "b"),
         (3, "c"),
     ]
+
+
+def test_a_key_another_session_inserts_during_the_merge_is_updated(pg):
+    """The other session's insert commits while our MERGE waits on its row lock: the MERGE
+    fails with a duplicate key, and its retry (a fresh snapshot) updates that row."""
+    schema = pg.schema_message("race", {"id": {"type": "integer"}, "v": {"type": "string"}})
+    pg.load(pg.singer(schema, pg.record("race", id=1, v="a")))  # staged and merged from now on
+    table = psycopg.sql.Identifier(pg.schema, "race")
+    with psycopg.connect(pg.dsn) as other:
+        other.execute(psycopg.sql.SQL("INSERT INTO {} (id, v) VALUES (5, 'other')").format(table))
+
+        def commit_once_the_target_waits() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not pg.query(
+                "SELECT 1 FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                (other.info.backend_pid,),
+            ):
+                time.sleep(0.02)
+            other.commit()
+
+        committer = threading.Thread(target=commit_once_the_target_waits)
+        committer.start()
+        result = pg.load(
+            pg.singer(
+                schema,
+                pg.record("race", id=1, v="b"),
+                pg.record("race", id=5, v="ours"),
+                pg.state(1),
+            )
+        )
+        committer.join()
+    assert pg.query("SELECT id, v FROM {schema}.race ORDER BY id") == [(1, "b"), (5, "ours")]
+    assert json.loads(result.stdout.splitlines()[-1]) == pg.state(1)["value"]
